@@ -1,0 +1,102 @@
+"""The route table and the paste.deploy factories of the API.
+
+etc/karbor/api-paste.ini composes these into the served pipeline;
+``load_app()`` loads it for karbor-api, karbor-all and the WSGI module.
+"""
+
+import os
+
+from oslo_log import log as logging
+from paste import deploy
+import webob.dec
+import webob.exc
+
+from karbor.api import faults
+from karbor.api import router
+from karbor.api.v1 import providers
+from karbor.api.v1 import services
+from karbor.api import versions
+from karbor.conf import CONF
+from karbor.conf import paths
+from karbor.db import session as db_session
+from karbor import exception
+from karbor import objects
+from karbor.services.protection import provider
+
+LOG = logging.getLogger(__name__)
+
+# Paths are relative to /v1; ``project_id`` is checked against the token.
+V1_ROUTES = {
+    '/': {'GET': versions.v1},
+    '/{project_id}/providers': {'GET': providers.index},
+    '/{project_id}/providers/{provider_id}': {'GET': providers.show},
+    '/{project_id}/os-services': {'GET': services.index},
+    '/{project_id}/os-services/{service_id}': {'PUT': services.update},
+}
+
+
+def v1_factory(global_conf, **local_conf):
+    """The v1 router; everything it needs is made ready here, at load."""
+    objects.register_all()
+    db_session.configure(CONF)
+    provider.get_registry()
+    return router.Router(V1_ROUTES)
+
+
+def versions_factory(global_conf, **local_conf):
+    return router.Router({'/': {'GET': versions.root}})
+
+
+class VersionedRoot(object):
+    """Send ``/`` to the version document and ``/v1...`` to the v1 app."""
+
+    def __init__(self, root_app, v1_app):
+        self.root_app = root_app
+        self.v1_app = v1_app
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        if req.path_info in ('', '/'):
+            return req.get_response(self.root_app)
+        if req.path_info_peek() == 'v1':
+            req.path_info_pop()
+            return req.get_response(self.v1_app)
+        return faults.from_webob(webob.exc.HTTPNotFound(
+            explanation='No resource at %s.' % req.path))
+
+
+def root_factory(loader, global_conf, **local_conf):
+    return VersionedRoot(loader.get_app(local_conf['/']),
+                         loader.get_app(local_conf['/v1']))
+
+
+def pipeline_factory(loader, global_conf, **local_conf):
+    """Pick the pipeline named after ``[DEFAULT] auth_strategy``."""
+    names = local_conf[CONF.auth_strategy].split()
+    app = loader.get_app(names[-1])
+    for name in reversed(names[:-1]):
+        app = loader.get_filter(name)(app)
+    return app
+
+
+def find_paste_config():
+    """Absolute path of api_paste_config, searched as its help says."""
+    name = CONF.api_paste_config
+    if os.path.isabs(name):
+        candidates = [name]
+    else:
+        dirs = [os.path.dirname(f) for f in CONF.config_file or []]
+        candidates = [os.path.join(d, name)
+                      for d in dirs + paths.etc_dirs()]
+    for path in candidates:
+        if os.path.isfile(path):
+            return path
+    raise exception.KarborException(
+        'API paste configuration %s not found (looked at %s).' % (
+            name, ', '.join(candidates)))
+
+
+def load_app(name='osapi_karbor'):
+    path = find_paste_config()
+    LOG.info('Loading API pipeline %s from %s', name, path)
+    return deploy.loadapp('config:%s' % path, name=name)

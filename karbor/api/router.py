@@ -1,0 +1,65 @@
+"""Dispatch requests through one route table to controller functions.
+
+A controller function takes the webob request (with ``req.urlvars`` and
+``req.environ['karbor.context']``) and returns a dict (200 JSON), a
+``(status, dict)`` pair, or a webob Response.
+"""
+
+from oslo_serialization import jsonutils
+import routes
+import webob
+import webob.dec
+import webob.exc
+
+from karbor.api import faults
+from karbor.api import middleware
+from karbor import exception
+
+
+def json_response(body, status=200):
+    response = webob.Response(status=status, content_type='application/json',
+                              charset=None)
+    if body is not None:
+        response.body = jsonutils.dump_as_bytes(body)
+    return response
+
+
+class Router(object):
+    """A WSGI app routing ``{path: {method: controller}}``."""
+
+    def __init__(self, table):
+        self.table = table
+        self.mapper = routes.Mapper()
+        for path in table:
+            # routes stringifies non-string route arguments, so the route
+            # carries the path and the controllers stay in self.table.
+            self.mapper.connect(path, route_path=path)
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        path = req.path_info.rstrip('/') or '/'
+        match = self.mapper.match(path)
+        if match is None:
+            return faults.from_webob(webob.exc.HTTPNotFound(
+                explanation='No resource at %s.' % req.path))
+        methods = self.table[match.pop('route_path')]
+        controller = methods.get(req.method)
+        if controller is None:
+            allowed = sorted(methods)
+            return faults.from_webob(webob.exc.HTTPMethodNotAllowed(
+                explanation='%s is not allowed here; use %s.' % (
+                    req.method, ', '.join(allowed)),
+                headers=[('Allow', ', '.join(allowed))]))
+        req.urlvars = match
+        ctx = req.environ.get(middleware.CONTEXT_KEY)
+        project_id = match.get('project_id')
+        if (ctx is not None and project_id is not None and
+                project_id != ctx.project_id and not ctx.is_admin):
+            raise exception.ProjectMismatch()
+
+        result = controller(req)
+        if isinstance(result, webob.Response):
+            return result
+        if isinstance(result, tuple):
+            return json_response(result[1], status=result[0])
+        return json_response(result)

@@ -1,0 +1,53 @@
+"""Read a JSON request body and validate it against a JSON schema."""
+
+import jsonschema
+from oslo_serialization import jsonutils
+from oslo_utils import uuidutils
+
+from karbor import exception
+
+_FORMAT_CHECKER = jsonschema.FormatChecker()
+
+
+@_FORMAT_CHECKER.checks('uuid')
+def _is_uuid(value):
+    return not isinstance(value, str) or uuidutils.is_uuid_like(value)
+
+
+def _field_of(error):
+    path = list(error.absolute_path)
+    if error.validator == 'required':
+        # The missing key is named in the message, not in the path.
+        path.append(error.message.split("'")[1])
+    elif error.validator == 'additionalProperties':
+        extra = set(error.instance) - set(error.schema.get('properties', {}))
+        path.append(sorted(extra)[0] if extra else '')
+    return '/'.join(str(p) for p in path) or 'body'
+
+
+def body(req, schema):
+    """The decoded body of ``req``, validated against ``schema``.
+
+    Malformed JSON and schema violations raise InvalidInput (400) naming
+    the offending field.
+    """
+    raw = req.body
+    if not raw:
+        raise exception.InvalidInput(field='body',
+                                     reason='a JSON request body is required')
+    try:
+        data = jsonutils.loads(raw)
+    except ValueError as exc:
+        raise exception.InvalidInput(field='body',
+                                     reason='malformed JSON: %s' % exc)
+    validate(data, schema)
+    return data
+
+
+def validate(data, schema):
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=_FORMAT_CHECKER)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is not None:
+        raise exception.InvalidInput(field=_field_of(error),
+                                     reason=error.message)

@@ -1,0 +1,41 @@
+"""karbor-api: serve the API pipeline with gunicorn worker processes."""
+
+import multiprocessing
+
+from gunicorn.app import base as gunicorn_base
+
+from karbor.api import app as api_app
+from karbor.cmd import common
+
+
+class _GunicornApp(gunicorn_base.BaseApplication):
+    """gunicorn driven from oslo.config rather than its command line."""
+
+    def __init__(self, options):
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        # Each worker loads the app itself, after the fork, so that no
+        # DB or RPC connection is shared between processes.
+        return api_app.load_app()
+
+
+def main():
+    common.init()
+    conf = common.CONF
+    workers = conf.osapi_karbor_workers or multiprocessing.cpu_count()
+    _GunicornApp({
+        'bind': '%s:%d' % (conf.osapi_karbor_listen,
+                           conf.osapi_karbor_listen_port),
+        'workers': workers,
+        'worker_class': 'gthread',
+        'threads': conf.osapi_karbor_threads,
+        'preload_app': False,
+        'control_socket_disable': True,
+        'accesslog': '-',
+    }).run()

@@ -1,0 +1,17 @@
+"""karbor-operationengine: the service that runs scheduled operations."""
+
+from karbor.cmd import common
+from karbor.cmd import runner
+from karbor import service
+from karbor.services.operationengine import manager
+
+
+def build_service():
+    return service.Service(manager.BINARY, manager.TOPIC,
+                           manager.OperationEngineManager(common.CONF.host))
+
+
+def main():
+    common.init()
+    svc = build_service()
+    runner.run_until_signalled(svc.start, svc.stop)

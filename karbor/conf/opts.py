@@ -1,0 +1,26 @@
+"""Entry point of the oslo-config-generator 'karbor' namespace."""
+
+import itertools
+
+from karbor.conf import api
+from karbor.conf import bank
+from karbor.conf import default
+from karbor.conf import protection
+from karbor.conf import service
+
+
+def list_opts():
+    grouped = {}
+    for module in (default, api, service, bank, protection):
+        for group, opts in module.list_opts():
+            grouped.setdefault(group, []).append(opts)
+    return [(group, list(itertools.chain(*lists)))
+            for group, lists in grouped.items()]
+
+
+def set_lib_defaults():
+    """Show Karbor's defaults of library options in the sample config."""
+    from oslo_config import cfg
+
+    from karbor.conf import database
+    database.register_opts(cfg.CONF)

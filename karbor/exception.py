@@ -1,0 +1,76 @@
+"""Domain exceptions.
+
+They carry no HTTP status: ``karbor.api.faults`` maps each family
+(NotFound, Invalid, Forbidden, Conflict) to a status in one place, so the
+same exceptions serve RPC and the command-line tools too.
+"""
+
+
+class KarborException(Exception):
+    """Base of every Karbor error; ``message`` is safe to show a user."""
+
+    message = 'An unknown error occurred.'
+
+    def __init__(self, message=None, **kwargs):
+        if message is None:
+            message = self.message % kwargs if kwargs else self.message
+        self.message = message
+        self.kwargs = kwargs
+        super().__init__(message)
+
+
+class Invalid(KarborException):
+    message = 'Invalid input.'
+
+
+class InvalidInput(Invalid):
+    message = 'Invalid input for field %(field)s: %(reason)s'
+
+
+class NotFound(KarborException):
+    message = 'Resource could not be found.'
+
+
+class ProviderNotFound(NotFound):
+    message = 'Provider %(provider_id)s could not be found.'
+
+
+class ServiceNotFound(NotFound):
+    message = 'Service %(service_id)s could not be found.'
+
+
+class Forbidden(KarborException):
+    message = 'Not authorized.'
+
+
+class PolicyNotAuthorized(Forbidden):
+    message = 'Policy does not allow %(action)s to be performed.'
+
+
+class ProjectMismatch(Forbidden):
+    message = ('The project in the URL is not the project of the '
+               'authentication token.')
+
+
+class NotAuthenticated(KarborException):
+    message = 'Authentication required.'
+
+
+class Conflict(KarborException):
+    message = 'The request conflicts with the current state.'
+
+
+class RequestBodyTooLarge(KarborException):
+    message = 'Request body is larger than %(limit)d bytes.'
+
+
+class ProviderConfigError(KarborException):
+    message = 'Invalid provider definition %(path)s: %(reason)s'
+
+
+class PluginNotFound(KarborException):
+    message = 'No %(kind)s plugin named %(name)s is installed.'
+
+
+class BankObjectNotFound(NotFound):
+    message = 'Bank object %(key)s could not be found.'

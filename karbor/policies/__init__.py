@@ -1,0 +1,19 @@
+"""Policy defaults in code, one module per resource.
+
+``list_rules()`` is the oslo.policy entry point used by the enforcer and by
+``oslopolicy-sample-generator`` (tox -e genpolicy).
+"""
+
+import itertools
+
+from karbor.policies import base
+from karbor.policies import providers
+from karbor.policies import services
+
+
+def list_rules():
+    return list(itertools.chain(
+        base.list_rules(),
+        providers.list_rules(),
+        services.list_rules(),
+    ))

@@ -1,0 +1,74 @@
+"""A bank kept as files under ``[file_system_bank_plugin]`` path.
+
+Each key maps to the file of the same relative path. Writes go to a
+temporary file in the target directory, are fsynced and renamed into
+place, so a crash never leaves a partial object under its final name.
+"""
+
+import os
+import tempfile
+
+from karbor.conf import CONF
+from karbor import exception
+from karbor.services.protection.banks import base
+
+
+class FileSystemBank(base.BankPlugin):
+
+    def __init__(self, root=None):
+        self.root = os.path.abspath(
+            root or CONF.file_system_bank_plugin.file_system_bank_path)
+        os.makedirs(self.root, exist_ok=True)
+
+    def _path(self, key):
+        return os.path.join(self.root, *base.validate_key(key).split('/'))
+
+    def put_object(self, key, data):
+        path = self._path(key)
+        directory = os.path.dirname(path)
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix='.tmp-')
+        try:
+            with os.fdopen(fd, 'wb') as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise
+
+    def get_object(self, key):
+        try:
+            with open(self._path(key), 'rb') as f:
+                return f.read()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise exception.BankObjectNotFound(key=key)
+
+    def list_objects(self, prefix='', marker=None, limit=None):
+        # Walk only the directory the prefix lies in.
+        head = prefix.rpartition('/')[0]
+        start = os.path.join(self.root, *head.split('/')) if head else \
+            self.root
+        keys = []
+        for dirpath, dirnames, filenames in os.walk(start):
+            rel = os.path.relpath(dirpath, self.root)
+            rel = '' if rel == '.' else rel.replace(os.sep, '/') + '/'
+            for name in filenames:
+                if name.startswith('.tmp-'):
+                    continue
+                key = rel + name
+                if key.startswith(prefix) and (marker is None or
+                                               key > marker):
+                    keys.append(key)
+        keys.sort()
+        return keys[:limit] if limit is not None else keys
+
+    def delete_object(self, key):
+        try:
+            os.unlink(self._path(key))
+        except FileNotFoundError:
+            pass

@@ -1,0 +1,62 @@
+"""Fixtures shared by unit and functional tests.
+
+The process gets one configuration and one SQLite file (enginefacade
+cannot be reconfigured); each test that touches the database empties its
+tables afterwards.
+"""
+
+from oslo_log import log as logging
+import pytest
+
+from karbor.conf import CONF
+from karbor import context
+from karbor.db import migration
+from karbor.db import models
+from karbor.db import session as db_session
+from karbor import objects
+from karbor import policy
+from karbor.services.protection import provider
+
+
+@pytest.fixture(scope='session', autouse=True)
+def karbor_config(tmp_path_factory):
+    state = tmp_path_factory.mktemp('karbor-state')
+    logging.register_options(CONF)
+    CONF([], project='karbor', default_config_files=[])
+    CONF.set_override('state_path', str(state))
+    CONF.set_override('transport_url', 'fake://')
+    objects.register_all()
+    db_session.configure(CONF)
+    migration.upgrade()
+    yield CONF
+    CONF.reset()
+
+
+@pytest.fixture
+def db():
+    """The migrated database, emptied after the test."""
+    yield db_session.get_engine()
+    with db_session.get_engine().begin() as connection:
+        for table in reversed(models.Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def admin_context():
+    return context.get_admin_context()
+
+
+@pytest.fixture
+def override():
+    """set_override that is undone after the test: override(name, v, group)."""
+    done = []
+
+    def _override(name, value, group=None):
+        CONF.set_override(name, value, group=group)
+        done.append((name, group))
+
+    yield _override
+    for name, group in done:
+        CONF.clear_override(name, group=group)
+    policy.reset()
+    provider.reset_registry()

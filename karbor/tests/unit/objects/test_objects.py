@@ -1,0 +1,27 @@
+"""Fingerprints of every versioned object.
+
+A failure here means an object's fields or remotable methods changed:
+bump its VERSION, note why in its docstring's history, and update the
+fingerprint below.
+"""
+
+from oslo_versionedobjects import fixture
+
+from karbor.objects import base
+
+EXPECTED_FINGERPRINTS = {
+    'Service': '1.0-4837d1814f40021b49fc58023af058f3',
+}
+
+
+def test_fingerprints():
+    checker = fixture.ObjectVersionChecker(
+        base.KarborObjectRegistry.obj_classes())
+    expected, actual = checker.test_hashes(EXPECTED_FINGERPRINTS)
+    assert expected == actual, (
+        'Object fields changed without a version bump: %s' % actual)
+
+
+def test_every_object_is_covered():
+    assert set(base.KarborObjectRegistry.obj_classes()) == set(
+        EXPECTED_FINGERPRINTS)

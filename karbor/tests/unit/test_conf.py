@@ -1,0 +1,31 @@
+"""Option names and defaults are part of the operator contract."""
+
+import os
+
+from karbor.conf import CONF
+from karbor.conf import opts
+
+
+def test_contract_option_names_and_defaults():
+    assert CONF.osapi_karbor_listen_port == 8799
+    assert CONF.auth_strategy == 'noauth'
+    assert CONF.api_paste_config == 'api-paste.ini'
+    state = CONF.state_path
+    assert CONF.database.connection == 'sqlite:///%s/karbor.sqlite' % state
+    assert CONF.file_system_bank_plugin.file_system_bank_path == \
+        os.path.join(state, 'bank')
+    assert CONF.directory.root_path == os.path.join(state, 'data')
+    for name in ('osapi_karbor_listen', 'osapi_karbor_workers',
+                 'transport_url'):
+        assert name in CONF
+
+
+def test_every_option_is_documented():
+    for group, options in opts.list_opts():
+        for opt in options:
+            assert opt.help, '%s has no help' % opt.name
+
+
+def test_provider_dir_found_without_configuration():
+    assert os.path.isfile(os.path.join(CONF.provider.config_dir,
+                                       'local-directory.conf'))
