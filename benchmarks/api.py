@@ -10,8 +10,10 @@ full
     etc/karbor/api-paste.ini (request_id, faultwrap, sizelimit, noauth,
     router, policy check, list helper, provider registry, JSON).
 bare
-    a ``webob.dec.wsgify`` function answering any request with a JSON
-    document shaped and sized like the providers list.
+    a ``webob.dec.wsgify`` function answering any request with the JSON
+    document the full app answered (measured first), serialised again
+    for every request; a built-in document of the same shape when the
+    full app gave no 200.
 
 The load generator is ``wrk`` when it is on PATH (as root, the script
 tries ``apt-get install -y wrk`` first, unless --no-install), otherwise
@@ -82,21 +84,12 @@ def build_full_app(state_dir):
     return app.load_app()
 
 
-def build_bare_app():
+def build_bare_app(document=None):
     import webob
     import webob.dec
 
-    # The shape and size (about 300 bytes) of the providers list answer.
-    document = {'providers': [{
-        'id': 'b766f37c-d011-4026-8228-28730d734a3f',
-        'name': 'Local Directory',
-        'description': ("Protects directories under the server's data "
-                        "root into a file-system bank"),
-        'extended_info_schema': {'options_schema': {},
-                                 'restore_schema': {},
-                                 'saved_info_schema': {},
-                                 'verify_schema': {}},
-    }]}
+    if document is None:
+        document = DEFAULT_DOCUMENT
 
     @webob.dec.wsgify
     def bare(req):
@@ -108,7 +101,21 @@ def build_bare_app():
     return bare
 
 
-def serve(which, threads):
+# The shape of the providers list, for when the full app's answer is not
+# available to copy.
+DEFAULT_DOCUMENT = {'providers': [{
+        'id': 'b766f37c-d011-4026-8228-28730d734a3f',
+        'name': 'Local Directory',
+        'description': ("Protects directories under the server's data "
+                        "root into a file-system bank"),
+        'extended_info_schema': {'options_schema': {},
+                                 'restore_schema': {},
+                                 'saved_info_schema': {},
+                                 'verify_schema': {}},
+}]}
+
+
+def serve(which, threads, body_file=None):
     """Serve one app on an ephemeral port until stdin closes.
 
     Prints ``READY <port>`` once listening; the parent closing our stdin
@@ -122,7 +129,11 @@ def serve(which, threads):
     if which == 'full':
         app = build_full_app(state_dir)
     else:
-        app = build_bare_app()
+        document = None
+        if body_file:
+            with open(body_file, 'rb') as body:
+                document = json.loads(body.read())
+        app = build_bare_app(document)
     server = cheroot_wsgi.Server((HOST, 0), app, numthreads=threads)
     server.prepare()
     port = server.bind_addr[1]
@@ -139,13 +150,16 @@ def serve(which, threads):
 class ServerProcess(object):
     """``api.py --serve WHICH`` as a child; stopped by closing its stdin."""
 
-    def __init__(self, which, threads, log_dir):
+    def __init__(self, which, threads, log_dir, body_file=None):
         self.which = which
         self.log_path = os.path.join(log_dir, 'server-%s.log' % which)
         self._log = open(self.log_path, 'wb')
+        command = [sys.executable, os.path.abspath(__file__),
+                   '--serve', which, '--threads', str(threads)]
+        if body_file:
+            command += ['--body-file', body_file]
         self.proc = subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__),
-             '--serve', which, '--threads', str(threads)],
+            command,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=self._log, cwd=REPO)
         self.port = self._wait_ready(timeout=60)
@@ -390,10 +404,8 @@ def _client_process(port, connections, duration, barrier, queue):
                 conn.request('GET', PATH, headers=headers)
                 response = conn.getresponse()
                 body = response.read()
-                end = time.perf_counter()
-                if response.status == 200:
-                    mine.append(end - begin)
-                else:
+                mine.append(time.perf_counter() - begin)
+                if response.status != 200:
                     bad['HTTP %d' % response.status] += 1
                     if not samples:
                         samples.append(body[:300].decode('utf-8', 'replace'))
@@ -461,7 +473,10 @@ class PythonClient(object):
             sample = sample or bad_sample
         ordered = sorted(latencies)
         errors = sum(detail.values())
-        return Result(requests=len(ordered) + errors,
+        # Like wrk: every answered request counts and has a latency;
+        # connection failures count only as errors.
+        answered = len(ordered)
+        return Result(requests=answered,
                       seconds=max(part[3] for part in parts),
                       p50_ms=percentile(ordered, 0.50) * 1e3,
                       p99_ms=percentile(ordered, 0.99) * 1e3,
@@ -504,8 +519,8 @@ def choose_client(args):
 # --------------------------------------------------------------------------
 # The run.
 
-def bench_app(which, client, args, log_dir):
-    server = ServerProcess(which, args.threads, log_dir)
+def bench_app(which, client, args, log_dir, body_file=None):
+    server = ServerProcess(which, args.threads, log_dir, body_file)
     try:
         status, body = check_once(server.port)
         if status != 200:
@@ -519,6 +534,7 @@ def bench_app(which, client, args, log_dir):
         if cpu_before is not None and cpu_after is not None:
             result.cpu_seconds = cpu_after - cpu_before
         result.body_bytes = len(body)
+        result.first = (status, body)
         if server.proc.poll() is not None:
             print('%s: the server died:\n%s' % (which, server.log_tail()))
         return result
@@ -535,9 +551,16 @@ def print_report(results, client, args):
           % args.threads)
     print('load   : %s; %ds warm-up + %ds measured per app'
           % (client.describe(), args.warmup, args.duration))
+    print('bare   : json.dumps of %s per request'
+          % ('the document the full app answered' if args.bare_copied
+             else 'a built-in providers document (full app gave no 200)'))
     print('machine: %d CPU cores, shared by the server and the load '
           'generator%s' % (cores, ' (few cores: numbers are indicative)'
                            if cores <= 2 else ''))
+    if args.loadavg is not None:
+        print('         load average %.2f before the run%s' % (
+            args.loadavg, ' -- other work is running, expect noise'
+            if args.loadavg > 0.5 else ''))
     print()
     header = ('%-5s %7s %9s %9s %8s %8s %7s %9s %11s' % (
         'app', 'body B', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'errors',
@@ -583,7 +606,6 @@ def profile(args):
     state_dir = tempfile.mkdtemp(prefix='karbor-bench-')
     try:
         full = build_full_app(state_dir)
-        bare = build_bare_app()
 
         def call(app):
             req = webob.Request.blank(PATH, headers={'X-Auth-Token': TOKEN})
@@ -591,6 +613,9 @@ def profile(args):
             if response.status_int != 200:
                 raise RuntimeError('HTTP %s: %s' % (response.status,
                                                     response.body[:300]))
+            return response.body
+
+        bare = build_bare_app(json.loads(call(full)))
 
         timings = {}
         for name, app in (('full', full), ('bare', bare)):
@@ -657,6 +682,7 @@ def parse_args(argv):
     parser.add_argument('--top', type=int, default=30,
                         help='rows of each --profile listing (default 30)')
     parser.add_argument('--serve', choices=APPS, help=argparse.SUPPRESS)
+    parser.add_argument('--body-file', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     for name in ('duration', 'concurrency', 'threads', 'client_threads',
                  'client_procs', 'requests'):
@@ -670,22 +696,38 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.serve:
-        serve(args.serve, args.threads)
+        serve(args.serve, args.threads, args.body_file)
         return 0
     if args.profile:
         profile(args)
         return 0
     client = choose_client(args)
+    try:
+        args.loadavg = os.getloadavg()[0]
+    except OSError:
+        args.loadavg = None
     log_dir = tempfile.mkdtemp(prefix='karbor-bench-logs-')
     results = {}
+    body_file = None
     try:
         for which in APPS:
             print('%s: %ds warm-up, %ds measured ...' % (
                 which, args.warmup, args.duration), flush=True)
-            results[which] = bench_app(which, client, args, log_dir)
+            results[which] = bench_app(which, client, args, log_dir,
+                                       body_file)
+            status, body = results[which].first
+            if which == 'full' and status == 200:
+                # The bare app answers the same document.
+                body_file = os.path.join(log_dir, 'full-body.json')
+                with open(body_file, 'wb') as out:
+                    out.write(body)
+    except RuntimeError as exc:
+        print('benchmark aborted: %s' % exc, file=sys.stderr)
+        return 1
     finally:
         client.close()
         shutil.rmtree(log_dir, ignore_errors=True)
+    args.bare_copied = body_file is not None
     print_report(results, client, args)
     return 0
 

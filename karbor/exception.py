@@ -74,3 +74,51 @@ class PluginNotFound(KarborException):
 
 class BankObjectNotFound(NotFound):
     message = 'Bank object %(key)s could not be found.'
+
+
+class CheckpointNotFound(NotFound):
+    message = 'Checkpoint %(checkpoint_id)s could not be found.'
+
+
+class ProtectableTypeNotFound(NotFound):
+    message = 'Protectable type %(type)s is not supported.'
+
+
+class ProtectableResourceNotFound(NotFound):
+    message = 'Resource %(id)s of type %(type)s could not be found.'
+
+
+class PlanNotFound(NotFound):
+    message = 'Plan %(plan_id)s could not be found.'
+
+
+class RestoreNotFound(NotFound):
+    message = 'Restore %(restore_id)s could not be found.'
+
+
+class InvalidState(Conflict):
+    message = '%(what)s is %(status)s; %(action)s needs %(needed)s.'
+
+
+class CheckpointOperationFailed(KarborException):
+    message = '%(reason)s'
+
+
+class DirectoryReadError(KarborException):
+    message = 'Cannot read %(path)s: %(reason)s'
+
+
+class RestoreTargetExists(Conflict):
+    message = 'The restore target %(target)s already exists.'
+
+
+class InvalidRestoreName(Invalid):
+    message = 'Invalid restore name %(name)r: %(reason)s'
+
+
+class ChunkCorrupted(KarborException):
+    message = 'Bank object %(key)s is corrupt: %(reason)s'
+
+
+class InvalidManifest(KarborException):
+    message = 'Invalid manifest %(key)s: %(reason)s'

@@ -18,6 +18,7 @@ release = ''
 
 # Sphinx's bundled theme: nothing beyond Sphinx itself has to be installed.
 html_theme = 'alabaster'
+html_theme_options = {'page_width': '1100px'}
 html_title = 'Karbor documentation'
 html_show_sourcelink = False
 

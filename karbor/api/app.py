@@ -13,7 +13,11 @@ import webob.exc
 
 from karbor.api import faults
 from karbor.api import router
+from karbor.api.v1 import checkpoints
+from karbor.api.v1 import plans
+from karbor.api.v1 import protectables
 from karbor.api.v1 import providers
+from karbor.api.v1 import restores
 from karbor.api.v1 import services
 from karbor.api import versions
 from karbor.conf import CONF
@@ -30,6 +34,24 @@ V1_ROUTES = {
     '/': {'GET': versions.v1},
     '/{project_id}/providers': {'GET': providers.index},
     '/{project_id}/providers/{provider_id}': {'GET': providers.show},
+    '/{project_id}/providers/{provider_id}/checkpoints': {
+        'GET': checkpoints.index, 'POST': checkpoints.create},
+    '/{project_id}/providers/{provider_id}/checkpoints/{checkpoint_id}': {
+        'GET': checkpoints.show, 'PUT': checkpoints.update,
+        'DELETE': checkpoints.delete},
+    '/{project_id}/plans': {'GET': plans.index, 'POST': plans.create},
+    '/{project_id}/plans/{plan_id}': {
+        'GET': plans.show, 'PUT': plans.update, 'DELETE': plans.delete},
+    '/{project_id}/protectables': {'GET': protectables.index},
+    '/{project_id}/protectables/{protectable_type}': {
+        'GET': protectables.show},
+    '/{project_id}/protectables/{protectable_type}/instances': {
+        'GET': protectables.instances_index},
+    '/{project_id}/protectables/{protectable_type}/instances/{resource_id}': {
+        'GET': protectables.instances_show},
+    '/{project_id}/restores': {'GET': restores.index,
+                               'POST': restores.create},
+    '/{project_id}/restores/{restore_id}': {'GET': restores.show},
     '/{project_id}/os-services': {'GET': services.index},
     '/{project_id}/os-services/{service_id}': {'PUT': services.update},
 }

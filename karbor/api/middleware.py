@@ -1,5 +1,8 @@
 """WSGI middlewares of the API pipeline (see etc/karbor/api-paste.ini)."""
 
+import copy
+import time
+
 from oslo_log import log as logging
 import webob.dec
 import webob.exc
@@ -23,6 +26,20 @@ class Middleware(object):
     @classmethod
     def factory(cls, global_conf, **local_conf):
         return cls
+
+
+class RequestLog(Middleware):
+    """One INFO line per request, so controllers need not log."""
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        start = time.monotonic()
+        res = req.get_response(self.application)
+        if LOG.isEnabledFor(logging.INFO):
+            LOG.info('%s %s status: %s len: %s time: %.4f', req.method,
+                     req.path_qs, res.status_code, res.content_length,
+                     time.monotonic() - start)
+        return res
 
 
 class FaultWrapper(Middleware):
@@ -129,3 +146,24 @@ class KeystoneContext(Middleware):
                 'The token is not scoped to a project.')
         req.environ[CONTEXT_KEY] = ctx
         return req.get_response(self.application)
+
+
+def context_of(req):
+    """The RequestContext the auth middleware attached to ``req``."""
+    return req.environ[CONTEXT_KEY]
+
+
+def project_context(req):
+    """The context, acting in the URL's project.
+
+    The router has already refused a URL project other than the token's
+    unless the caller is an admin; an admin working in another project's
+    URL creates and sees that project's resources.
+    """
+    ctx = req.environ[CONTEXT_KEY]
+    project_id = req.urlvars.get('project_id')
+    if project_id is None or project_id == ctx.project_id:
+        return ctx
+    scoped = copy.copy(ctx)
+    scoped.project_id = project_id
+    return scoped

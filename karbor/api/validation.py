@@ -51,3 +51,36 @@ def validate(data, schema):
     if error is not None:
         raise exception.InvalidInput(field=_field_of(error),
                                      reason=error.message)
+
+
+def plugin_parameters(provider, parameters, schema_getter, field,
+                      resource_types=None):
+    """Check ``{"TYPE" or "TYPE#ID": {...}}`` against the plugins' schemas.
+
+    :param schema_getter: name of the plugin classmethod giving the
+        schema, e.g. 'get_options_schema'.
+    :param resource_types: the types the parameters may name (a plan's or
+        checkpoint's); defaults to every type the provider protects.
+    """
+    for key, values in (parameters or {}).items():
+        resource_type, _, resource_id = key.partition('#')
+        where = '%s/%s' % (field, key)
+        if resource_id and not uuidutils.is_uuid_like(resource_id):
+            raise exception.InvalidInput(
+                field=where, reason='the resource id after "#" must be a '
+                                    'UUID')
+        plugin = provider.plugin_classes.get(resource_type)
+        if plugin is None or (resource_types is not None and
+                              resource_type not in resource_types):
+            raise exception.InvalidInput(
+                field=where, reason='no resource of type %s to apply '
+                                    'these parameters to' % resource_type)
+        schema = getattr(plugin, schema_getter)(resource_type)
+        validator = jsonschema.Draft202012Validator(
+            schema, format_checker=_FORMAT_CHECKER)
+        error = jsonschema.exceptions.best_match(
+            validator.iter_errors(values))
+        if error is not None:
+            raise exception.InvalidInput(
+                field='%s/%s' % (where, _field_of(error)),
+                reason=error.message)

@@ -2,6 +2,7 @@
 
     karbor-manage db sync [--revision REV]
     karbor-manage db version
+    karbor-manage checkpoint reindex [--provider ID]
 """
 
 import sys
@@ -9,7 +10,10 @@ import sys
 from oslo_config import cfg
 
 from karbor.cmd import common
+from karbor import context
 from karbor.db import migration
+from karbor.services.protection import checkpoint as bank_checkpoint
+from karbor.services.protection import provider as provider_registry
 
 
 def _db_sync():
@@ -34,9 +38,34 @@ def _add_db_commands(subparsers):
     version.set_defaults(func=_db_version)
 
 
+def _checkpoint_reindex():
+    registry = provider_registry.get_registry()
+    wanted = common.CONF.command.provider
+    providers = [registry.get(wanted)] if wanted else registry.list()
+    ctx = context.get_admin_context()
+    for provider in providers:
+        added, updated = bank_checkpoint.reindex(ctx, provider.id,
+                                                 provider.bank_class())
+        print('Provider %s (%s): %d checkpoints added, %d updated' % (
+            provider.name, provider.id, added, updated))
+
+
+def _add_checkpoint_commands(subparsers):
+    checkpoint = subparsers.add_parser(
+        'checkpoint', help='Checkpoints kept in the providers\' banks.')
+    actions = checkpoint.add_subparsers(dest='action')
+    actions.required = True
+    reindex = actions.add_parser(
+        'reindex', help='Rebuild the database index of checkpoints from '
+                        'the banks (e.g. a new deployment on an old bank).')
+    reindex.add_argument('--provider', help='Only this provider\'s bank.')
+    reindex.set_defaults(func=_checkpoint_reindex)
+
+
 def _add_commands(subparsers):
     subparsers.required = True
     _add_db_commands(subparsers)
+    _add_checkpoint_commands(subparsers)
 
 
 command_opt = cfg.SubCommandOpt('command', title='Commands',

@@ -15,6 +15,19 @@ def default_provider_dir():
             '/etc/karbor/providers.d')
 
 
+protection_opts = [
+    cfg.IntOpt('protection_max_parallel_tasks',
+               default=8,
+               min=1,
+               help='Plugin hook tasks one protect, restore, delete or '
+                    'verify flow runs at the same time.'),
+    cfg.IntOpt('protection_max_operations',
+               default=4,
+               min=1,
+               help='Operations (flows) one protection service runs at '
+                    'the same time; more wait in its queue.'),
+]
+
 provider_group = cfg.OptGroup(
     'provider', help='Where protection providers are defined.')
 
@@ -38,10 +51,25 @@ directory_opts = [
                default='$state_path/data',
                help='Root of the protectable directories. A project\'s '
                     'directories are <root_path>/<project_id>/<name>.'),
+    cfg.IntOpt('workers',
+               default=4,
+               min=1,
+               max=64,
+               help='Threads each directory protect or restore uses to '
+                    'read, hash, write and fsync data in parallel. Memory '
+                    'stays bounded: at most two chunks (4 MiB each) per '
+                    'thread are in flight.'),
+    cfg.BoolOpt('restore_fsync',
+                default=True,
+                help='fsync every restored file and directory before the '
+                     'restored tree is renamed into place, so that a crash '
+                     'never leaves a tree with lost data under its final '
+                     'name. Disable only to trade that for speed.'),
 ]
 
 
 def register_opts(conf):
+    conf.register_opts(protection_opts)
     conf.register_group(provider_group)
     conf.register_opts(provider_opts, group=provider_group)
     conf.register_group(directory_group)
@@ -49,5 +77,6 @@ def register_opts(conf):
 
 
 def list_opts():
-    return [(provider_group, provider_opts),
+    return [('DEFAULT', protection_opts),
+            (provider_group, provider_opts),
             (directory_group, directory_opts)]

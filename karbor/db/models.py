@@ -8,11 +8,14 @@ import datetime
 
 from sqlalchemy import Boolean
 from sqlalchemy import DateTime
+from sqlalchemy import Index
 from sqlalchemy import Integer
+from sqlalchemy import JSON
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy import String
+from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
 
 
@@ -54,3 +57,80 @@ class Service(Base):
     # The heartbeat; kept apart from updated_at so that an admin's
     # enable/disable does not make a dead service look alive.
     last_seen_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+
+
+class Plan(Base):
+    """A tenant's protection plan: which resources, which provider."""
+
+    __tablename__ = 'plans'
+    __table_args__ = (
+        Index('plans_project_id_created_at_idx', 'project_id', 'created_at'),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    provider_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    description: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(64), nullable=False)
+    # [{"id", "type", "name", "extra_info"}]
+    resources: Mapped[list] = mapped_column(JSON, nullable=False)
+    # {"TYPE" or "TYPE#ID": {option: value}}
+    parameters: Mapped[dict] = mapped_column(JSON, nullable=False)
+
+
+class Checkpoint(Base):
+    """The database's index of a checkpoint kept in a provider's bank."""
+
+    __tablename__ = 'checkpoints'
+    __table_args__ = (
+        Index('checkpoints_project_provider_created_idx', 'project_id',
+              'provider_id', 'created_at'),
+        Index('checkpoints_plan_id_idx', 'plan_id'),
+        Index('checkpoints_status_host_idx', 'status', 'host'),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    provider_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    plan_id: Mapped[str | None] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(64), nullable=False)
+    # The protection service running the current operation on it.
+    host: Mapped[str | None] = mapped_column(String(255))
+    protection_plan: Mapped[dict] = mapped_column(JSON, nullable=False)
+    resource_graph: Mapped[list | None] = mapped_column(JSON)
+    extra_info: Mapped[dict | None] = mapped_column(JSON)
+    # Per resource id: {"type", "name", "status", "reason"}.
+    resources_status: Mapped[dict | None] = mapped_column(JSON)
+    error_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Restore(Base):
+    """A restore of a checkpoint."""
+
+    __tablename__ = 'restores'
+    __table_args__ = (
+        Index('restores_project_id_created_at_idx', 'project_id',
+              'created_at'),
+        Index('restores_status_host_idx', 'status', 'host'),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    provider_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    checkpoint_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    restore_target: Mapped[str | None] = mapped_column(String(255))
+    parameters: Mapped[dict] = mapped_column(JSON, nullable=False)
+    status: Mapped[str] = mapped_column(String(64), nullable=False)
+    host: Mapped[str | None] = mapped_column(String(255))
+    resources_status: Mapped[dict | None] = mapped_column(JSON)
+    resources_reason: Mapped[dict | None] = mapped_column(JSON)
+
+
+def parse_time(value):
+    """A naive UTC datetime from an ISO 8601 string (as we write them)."""
+    parsed = datetime.datetime.fromisoformat(value)
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(datetime.timezone.utc).replace(
+            tzinfo=None)
+    return parsed

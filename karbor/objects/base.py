@@ -2,8 +2,13 @@
 
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
+from sqlalchemy import select
+from sqlalchemy import update
 
 from karbor.db import models
+from karbor.db import pagination
+from karbor.db import session as db
+from karbor import exception
 
 
 class KarborObjectRegistry(ovo_base.VersionedObjectRegistry):
@@ -40,6 +45,125 @@ class KarborObject(ovo_base.VersionedObject):
         return cls._from_db_object(context, cls(), db_row)
 
 
+class ProjectObject(KarborObject):
+    """An object whose row belongs to a project, stored in ``model``.
+
+    Reads are limited to the caller's project unless the caller is an
+    admin; a row of another project is as absent as a missing one.
+    Subclasses set ``model``, ``not_found`` (an exception class taking
+    ``<name>_id``) and ``filterable`` (filter name -> column).
+    """
+
+    not_found = exception.NotFound
+    filterable = {}
+
+    @classmethod
+    def _not_found(cls, object_id):
+        return cls.not_found(**{'%s_id' % cls.obj_name().lower():
+                                object_id})
+
+    @classmethod
+    def _select_one(cls, context, object_id):
+        stmt = select(cls.model).where(cls.model.id == object_id,
+                                       cls.model.deleted.is_(False))
+        if not context.is_admin:
+            stmt = stmt.where(cls.model.project_id == context.project_id)
+        return stmt
+
+    @classmethod
+    def get_by_id(cls, context, object_id):
+        with db.reader.using(context) as session:
+            row = session.execute(
+                cls._select_one(context, object_id)).scalars().first()
+            if row is None:
+                raise cls._not_found(object_id)
+            return cls.from_db(context, row)
+
+    @classmethod
+    def list(cls, context, query):
+        """Rows matching ``query`` (a karbor.api.listing.ListQuery)."""
+        with db.reader.using(context) as session:
+            stmt = pagination.base_select(cls.model, query)
+            stmt = cls.apply_filters(stmt, query.filters)
+            rows = pagination.paginate(session, stmt, cls.model, query)
+            return [cls.from_db(context, row) for row in rows]
+
+    @classmethod
+    def list_owned(cls, context, host, statuses):
+        """Rows in ``statuses`` whose operation the service ``host`` runs.
+
+        For a service that restarts: what it owned and did not finish.
+        """
+        with db.reader.using(context) as session:
+            rows = session.execute(
+                select(cls.model).where(
+                    cls.model.host == host,
+                    cls.model.status.in_(statuses),
+                    cls.model.deleted.is_(False))).scalars().all()
+            return [cls.from_db(context, row) for row in rows]
+
+    @classmethod
+    def apply_filters(cls, stmt, filters):
+        """Equality filters; subclasses add ranges and the like."""
+        for name, value in filters.items():
+            stmt = stmt.where(getattr(cls.model, name) == value)
+        return stmt
+
+    def create(self):
+        values = self.obj_get_changes()
+        with db.writer.using(self._context) as session:
+            row = self.model(**values)
+            session.add(row)
+            session.flush()
+            self._from_db_object(self._context, self, row)
+
+    def save(self):
+        values = self.obj_get_changes()
+        if not values:
+            return
+        with db.writer.using(self._context) as session:
+            result = session.execute(
+                update(self.model)
+                .where(self.model.id == self.id,
+                       self.model.deleted.is_(False))
+                .values(updated_at=models.utcnow(), **values))
+            if result.rowcount != 1:
+                raise self._not_found(self.id)
+        self.obj_reset_changes()
+
+    def conditional_update(self, values, expected):
+        """Set ``values`` only if the row's columns equal ``expected``.
+
+        The compare-and-swap the status machines rely on when two services
+        or requests race: returns False (and changes nothing) if another
+        writer got there first.
+        """
+        with db.writer.using(self._context) as session:
+            stmt = update(self.model).where(self.model.id == self.id,
+                                            self.model.deleted.is_(False))
+            for key, value in expected.items():
+                column = getattr(self.model, key)
+                if isinstance(value, (list, tuple, set)):
+                    stmt = stmt.where(column.in_(value))
+                else:
+                    stmt = stmt.where(column == value)
+            result = session.execute(
+                stmt.values(updated_at=models.utcnow(), **values))
+            if result.rowcount != 1:
+                return False
+        for key, value in values.items():
+            setattr(self, key, value)
+        self.obj_reset_changes(list(values))
+        return True
+
+    def destroy(self):
+        """Soft-delete the row."""
+        with db.writer.using(self._context) as session:
+            session.execute(
+                update(self.model).where(self.model.id == self.id)
+                .values(**soft_delete_values()))
+
+
 class TimestampedObject(object):
     """Timestamp fields every table carries."""
 
@@ -47,6 +171,17 @@ class TimestampedObject(object):
         'created_at': fields.DateTimeField(nullable=True),
         'updated_at': fields.DateTimeField(nullable=True),
     }
+
+
+class _Json(fields.FieldType):
+    """Any JSON-serializable value (the JSON columns' contents)."""
+
+    def coerce(self, obj, attr, value):
+        return value
+
+
+class JsonField(fields.AutoTypedField):
+    AUTO_TYPE = _Json()
 
 
 class KarborObjectSerializer(ovo_base.VersionedObjectSerializer):

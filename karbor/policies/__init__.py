@@ -7,13 +7,21 @@
 import itertools
 
 from karbor.policies import base
+from karbor.policies import checkpoints
+from karbor.policies import plans
+from karbor.policies import protectables
 from karbor.policies import providers
+from karbor.policies import restores
 from karbor.policies import services
 
 
 def list_rules():
     return list(itertools.chain(
         base.list_rules(),
+        checkpoints.list_rules(),
+        plans.list_rules(),
+        protectables.list_rules(),
         providers.list_rules(),
+        restores.list_rules(),
         services.list_rules(),
     ))

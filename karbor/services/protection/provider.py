@@ -78,6 +78,22 @@ class Provider(object):
             for resource_type in plugin.get_supported_resources_types():
                 self.plugin_classes[resource_type] = plugin
 
+    def plugin(self, resource_type, bank, cache):
+        """A protection plugin instance for ``resource_type``.
+
+        ``cache`` (a dict) keeps one instance per plugin class for the
+        duration of one operation.
+        """
+        try:
+            plugin_cls = self.plugin_classes[resource_type]
+        except KeyError:
+            raise exception.Invalid(
+                'Provider %s has no protection plugin for resource type '
+                '%s.' % (self.name, resource_type))
+        if plugin_cls not in cache:
+            cache[plugin_cls] = plugin_cls(bank=bank)
+        return cache[plugin_cls]
+
     def extended_info_schema(self):
         schemas = {kind: {} for kind in _SCHEMA_KINDS}
         for resource_type, plugin in sorted(self.plugin_classes.items()):

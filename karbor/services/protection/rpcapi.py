@@ -1,7 +1,11 @@
 """Client side of the protection service's RPC API.
 
+Every method is a cast: the API has already written the row the operation
+reports on (checkpoint or restore), and the protection service that picks
+the message claims that row before it starts.
+
 API version history:
-  1.0 - Initial version.
+  1.0 - Initial version: protect, delete, restore.
 """
 
 from karbor import rpc
@@ -13,3 +17,16 @@ class ProtectionAPI(object):
 
     def __init__(self):
         self.client = rpc.get_client(manager.TOPIC, self.RPC_API_VERSION)
+
+    def protect(self, context, checkpoint_id):
+        self.client.prepare(version='1.0').cast(
+            context, 'protect', checkpoint_id=checkpoint_id)
+
+    def delete(self, context, checkpoint_id):
+        self.client.prepare(version='1.0').cast(
+            context, 'delete', checkpoint_id=checkpoint_id)
+
+    def restore(self, context, restore_id, restore_auth=None):
+        self.client.prepare(version='1.0').cast(
+            context, 'restore', restore_id=restore_id,
+            restore_auth=restore_auth)

@@ -43,3 +43,28 @@ class BankPlugin(metaclass=abc.ABCMeta):
     @abc.abstractmethod
     def delete_object(self, key):
         """Remove ``key``; removing a missing key is not an error."""
+
+    # Optional methods. The defaults are correct for any bank; banks
+    # should override them with cheaper implementations.
+
+    def exists(self, key):
+        """Whether an object is stored under ``key``."""
+        try:
+            self.get_object(key)
+        except exception.BankObjectNotFound:
+            return False
+        return True
+
+    def object_size(self, key):
+        """The size in bytes of ``key``; raises BankObjectNotFound."""
+        return len(self.get_object(key))
+
+    def sync(self, keys):
+        """Make the names of the already put ``keys`` durable.
+
+        Puts make an object's content durable before it becomes visible;
+        a bank whose names can still be lost in a crash after ``put_object``
+        returned (a file system without a directory fsync) makes them
+        durable here. Callers sync the objects a new object refers to
+        before putting it. The default does nothing.
+        """

@@ -20,7 +20,23 @@ _EMPTY_SCHEMA = {'type': 'object', 'properties': {},
 
 
 class Operation(object):
-    """One operation on one resource; override the hooks you need."""
+    """One operation on one resource; override the hooks you need.
+
+    Every hook is called with keyword arguments:
+
+    - ``checkpoint``: the karbor.services.protection.checkpoint.Checkpoint
+      (bank, ids, plan, saved info of every resource, ``resource_key()``
+      for the plugin's own bank objects);
+    - ``resource``: the karbor.services.protection.resource.Resource;
+    - ``context``: the RequestContext of the operation;
+    - ``parameters``: this resource's parameters (plan options, restore or
+      verify parameters: the ``TYPE`` entry overlaid with ``TYPE#ID``);
+    - ``report``: the OperationReport to record ``saved_info`` (protect),
+      ``extra_info`` (figures for the operation log), ``reason`` and
+      ``progress`` for this resource;
+    - restore hooks also get ``restore`` (id, target, ``restore_auth``),
+      verify hooks ``verification`` (id).
+    """
 
     def on_prepare_begin(self, checkpoint, resource, context, parameters,
                          **kwargs):
@@ -36,6 +52,35 @@ class Operation(object):
     def on_complete(self, checkpoint, resource, context, parameters,
                     **kwargs):
         pass
+
+
+class ProtectablePlugin(metaclass=abc.ABCMeta):
+    """Base of every protectable plugin (entry points
+    ``karbor.protectables``): what can be protected, per resource type.
+    """
+
+    def __init__(self, context=None):
+        self.context = context
+
+    @abc.abstractmethod
+    def get_resource_type(self):
+        """The resource type this plugin lists, e.g. OS::Karbor::Directory."""
+
+    def get_parent_resource_types(self):
+        """Types whose instances may depend on instances of this type."""
+        return ()
+
+    @abc.abstractmethod
+    def list_resources(self, context, parameters=None):
+        """The context's project's instances, as Resources."""
+
+    @abc.abstractmethod
+    def show_resource(self, context, resource_id, parameters=None):
+        """One instance; raises ProtectableResourceNotFound."""
+
+    def get_dependent_resources(self, context, parent_resource):
+        """Instances of this type that ``parent_resource`` depends on."""
+        return []
 
 
 class ProtectionPlugin(metaclass=abc.ABCMeta):

@@ -1,0 +1,89 @@
+"""The delete flow: a checkpoint and its data out of the bank.
+
+InitiateDelete -> the resources' delete hooks (plugins remove their data
+and collect garbage) -> CompleteDelete (bank metadata removed, the index
+row ``deleted``). A failure ends the checkpoint in ``error-deleting``; its
+metadata stays in the bank so that the delete can be retried.
+"""
+
+from oslo_log import log as logging
+from taskflow.patterns import linear_flow
+from taskflow import task
+
+from karbor import exception
+from karbor.objects import checkpoint as checkpoint_obj
+from karbor.services.protection import checkpoint as bank_checkpoint
+from karbor.services.protection.flows import engine
+from karbor.services.protection.flows import resources as resource_flow
+from karbor.services.protection import resource as resource_mod
+
+LOG = logging.getLogger(__name__)
+
+
+class InitiateDelete(task.Task):
+
+    def execute(self, checkpoint_row):
+        pass
+
+    def revert(self, checkpoint_row, report, *args, **kwargs):
+        fail(checkpoint_row, report,
+             engine.summarize(report) or 'delete failed')
+
+
+class CompleteDelete(task.Task):
+
+    def execute(self, checkpoint_row, checkpoint, report):
+        report.finish('deleted')
+        if checkpoint is not None:
+            checkpoint.delete_metadata()
+        if checkpoint_row.conditional_update(
+                {'status': checkpoint_obj.DELETED,
+                 'resources_status': report.snapshot()},
+                {'status': checkpoint_obj.DELETING}):
+            checkpoint_row.destroy()
+
+
+def fail(checkpoint_row, report, reason):
+    statuses = None
+    if report is not None:
+        report.fail_unfinished('not deleted: %s' % reason)
+        statuses = report.snapshot()
+    checkpoint_row.conditional_update(
+        {'status': checkpoint_obj.ERROR_DELETING, 'error_reason': reason,
+         'resources_status': statuses},
+        {'status': checkpoint_obj.DELETING})
+
+
+def run(context, checkpoint_row, provider, bank):
+    report = None
+    try:
+        try:
+            checkpoint = bank_checkpoint.Checkpoint.load(bank,
+                                                         checkpoint_row.id)
+            graph = checkpoint.resource_graph
+        except exception.CheckpointNotFound:
+            # Protect failed before writing anything: only the row is left.
+            checkpoint, graph = None, []
+        report = resource_mod.OperationReport(
+            node.value for node in resource_mod.walk(graph))
+        plugins = {}
+
+        def operation(res):
+            return provider.plugin(res.type, bank, plugins) \
+                .get_delete_operation(res)
+
+        flow = linear_flow.Flow('delete-%s' % checkpoint_row.id)
+        flow.add(InitiateDelete(),
+                 resource_flow.build(graph, operation, {}),
+                 CompleteDelete())
+    except Exception as exc:
+        LOG.exception('Delete of checkpoint %s could not start',
+                      checkpoint_row.id)
+        fail(checkpoint_row, report, str(exc))
+        return
+    try:
+        engine.run(flow, {'checkpoint_row': checkpoint_row,
+                          'checkpoint': checkpoint, 'context': context,
+                          'report': report, 'operation_kwargs': {}})
+    except Exception:
+        LOG.exception('Delete of checkpoint %s failed', checkpoint_row.id)

@@ -1,0 +1,228 @@
+"""The protection plugin of OS::Karbor::Directory.
+
+Protect stores a directory's files as SHA-256-named chunks shared by the
+checkpoints of a project plus one manifest per checkpoint (see
+``manifest``); restore rebuilds the tree next to the original under a new
+name; delete removes the manifest and collects the project's chunks no
+manifest refers to any more (see ``gc``).
+"""
+
+import copy
+import logging
+import uuid
+
+from karbor.conf import CONF
+from karbor.services.protection.plugins import base
+from karbor.services.protection.plugins.directory import backup
+from karbor.services.protection.plugins.directory import gc
+from karbor.services.protection.plugins.directory import manifest as mf
+from karbor.services.protection.plugins.directory import protectable
+from karbor.services.protection.plugins.directory import restore as rst
+
+LOG = logging.getLogger(__name__)
+
+RESOURCE_TYPE = protectable.RESOURCE_TYPE
+
+_COUNT = {'type': 'integer', 'minimum': 0}
+
+OPTIONS_SCHEMA = {
+    'title': 'Directory protection options',
+    'type': 'object',
+    'properties': {
+        'exclude': {
+            'title': 'Exclude',
+            'description': 'Shell-style patterns (fnmatch) matched against '
+                           'the path of every entry relative to the '
+                           'directory, e.g. "*.tmp" or "cache": a matching '
+                           'entry, and everything below a matching '
+                           'directory, is not protected. "*" also matches '
+                           "'/'. A list of patterns, or one string of "
+                           'patterns separated by commas.',
+            'anyOf': [
+                {'type': 'string'},
+                {'type': 'array', 'items': {'type': 'string'}},
+            ],
+        },
+    },
+    'additionalProperties': False,
+}
+
+RESTORE_SCHEMA = {
+    'title': 'Directory restore options',
+    'type': 'object',
+    'properties': {
+        'restore_name': {
+            'title': 'Restore name',
+            'description': 'Name of the new directory the checkpoint is '
+                           'restored into, next to the project\'s other '
+                           'directories; it must not exist. Defaults to '
+                           '<name>-restore-<first 8 characters of the '
+                           'restore id>.',
+            'type': 'string',
+            'minLength': 1,
+            'maxLength': 255,
+            'pattern': r'^[^/\\\x00]+$',
+            'not': {'enum': ['.', '..']},
+        },
+    },
+    'additionalProperties': False,
+}
+
+VERIFY_SCHEMA = {
+    'title': 'Directory verification options',
+    'type': 'object',
+    'properties': {
+        'mode': {
+            'title': 'Mode',
+            'description': 'full reads every chunk and checks its SHA-256; '
+                           'quick only checks that every chunk exists.',
+            'type': 'string',
+            'enum': ['full', 'quick'],
+            'default': 'full',
+        },
+    },
+    'additionalProperties': False,
+}
+
+SAVED_INFO_SCHEMA = {
+    'title': 'Directory saved info',
+    'type': 'object',
+    'properties': {
+        'manifest': {
+            'title': 'Manifest',
+            'description': 'Bank key of the manifest listing every entry '
+                           'and the chunks of every file.',
+            'type': 'string',
+        },
+        'files': dict(_COUNT, title='Regular files protected'),
+        'directories': dict(_COUNT, title='Directories protected (the '
+                                          'protected directory excluded)'),
+        'symlinks': dict(_COUNT, title='Symbolic links protected'),
+        'skipped': dict(_COUNT, title='Entries skipped: special files, '
+                                      'entries gone while protecting'),
+        'bytes': dict(_COUNT, title='Total size of the files'),
+        'chunks': dict(_COUNT, title='Distinct chunks the files use'),
+    },
+    'required': ['manifest'],
+    'additionalProperties': False,
+}
+
+
+def _copy(schema):
+    # Callers may change what they get; keep ours intact.
+    return copy.deepcopy(schema)
+
+
+def _restore_id(restore):
+    if restore is None:
+        return None
+    if isinstance(restore, dict):
+        return restore.get('id')
+    return getattr(restore, 'id', None)
+
+
+def _report_failure(report, resource, exc):
+    if report is not None:
+        report.update(resource, status='error', reason=str(exc))
+
+
+class ProtectOperation(base.Operation):
+
+    def __init__(self, plugin):
+        self.plugin = plugin
+
+    def on_main(self, checkpoint, resource, context, parameters,
+                report=None, **kwargs):
+        try:
+            backup.protect(self.plugin.bank, checkpoint, resource,
+                           parameters, report,
+                           workers=CONF.directory.workers)
+        except Exception as exc:
+            _report_failure(report, resource, exc)
+            raise
+
+
+class RestoreOperation(base.Operation):
+
+    def __init__(self, plugin):
+        self.plugin = plugin
+
+    def on_main(self, checkpoint, resource, context, parameters,
+                report=None, restore=None, **kwargs):
+        restore_id = _restore_id(restore) or str(uuid.uuid4())
+        try:
+            rst.restore(self.plugin.bank, checkpoint, resource, parameters,
+                        report, restore_id,
+                        workers=CONF.directory.workers,
+                        fsync=CONF.directory.restore_fsync)
+        except Exception as exc:
+            _report_failure(report, resource, exc)
+            raise
+
+
+class DeleteOperation(base.Operation):
+
+    def __init__(self, plugin):
+        self.plugin = plugin
+
+    def on_main(self, checkpoint, resource, context, parameters,
+                report=None, **kwargs):
+        bank = self.plugin.bank
+        prefix = checkpoint.resource_key(resource.id)
+        deleted = 0
+        for key in bank.list_objects(prefix):
+            bank.delete_object(key)
+            deleted += 1
+        bank.sync([mf.manifest_key(checkpoint, resource.id)])
+        extra_info = {'objects_deleted': deleted}
+        values = {}
+        try:
+            result = gc.collect_garbage(bank, checkpoint.project_id)
+        except Exception as exc:
+            # The checkpoint's data is gone; unreferenced chunks stay
+            # until a later collection.
+            LOG.exception('Garbage collection of project %s failed',
+                          checkpoint.project_id)
+            extra_info['gc'] = 'failed'
+            values['reason'] = 'Garbage collection failed: %s' % exc
+        else:
+            extra_info.update(gc=result['status'],
+                              chunks_deleted=result['chunks_deleted'],
+                              bytes_freed=result['bytes_freed'])
+        if report is not None:
+            report.update(resource, extra_info=extra_info, **values)
+
+
+class DirectoryProtectionPlugin(base.ProtectionPlugin):
+
+    @classmethod
+    def get_supported_resources_types(cls):
+        return (RESOURCE_TYPE,)
+
+    @classmethod
+    def get_options_schema(cls, resource_type):
+        return _copy(OPTIONS_SCHEMA)
+
+    @classmethod
+    def get_restore_schema(cls, resource_type):
+        return _copy(RESTORE_SCHEMA)
+
+    @classmethod
+    def get_saved_info_schema(cls, resource_type):
+        return _copy(SAVED_INFO_SCHEMA)
+
+    @classmethod
+    def get_verify_schema(cls, resource_type):
+        return _copy(VERIFY_SCHEMA)
+
+    def get_protect_operation(self, resource):
+        return ProtectOperation(self)
+
+    def get_restore_operation(self, resource):
+        return RestoreOperation(self)
+
+    def get_delete_operation(self, resource):
+        return DeleteOperation(self)
+
+    def get_verify_operation(self, resource):
+        return None

@@ -1,0 +1,140 @@
+"""Resources, the resource graph, and per-resource operation reports."""
+
+import collections
+import threading
+
+from karbor import exception
+
+Resource = collections.namedtuple('Resource', ['type', 'id', 'name',
+                                               'extra_info'])
+Resource.__new__.__defaults__ = (None, None)
+
+
+def resource_from_dict(values):
+    return Resource(type=values['type'], id=values['id'],
+                    name=values.get('name'),
+                    extra_info=values.get('extra_info'))
+
+
+def resource_to_dict(resource):
+    values = {'type': resource.type, 'id': resource.id,
+              'name': resource.name}
+    if resource.extra_info:
+        values['extra_info'] = resource.extra_info
+    return values
+
+
+# A node of the resource graph: a resource and the nodes it depends on
+# (which the flows handle first).
+ResourceNode = collections.namedtuple('ResourceNode',
+                                      ['value', 'child_nodes'])
+
+
+def graph_to_list(nodes):
+    """Serialize a graph to JSON-able data: each resource once, with the
+    (type, id) of its dependencies."""
+    seen = {}
+
+    def visit(node):
+        key = (node.value.type, node.value.id)
+        if key in seen:
+            return
+        entry = resource_to_dict(node.value)
+        entry['dependencies'] = [
+            {'type': c.value.type, 'id': c.value.id}
+            for c in node.child_nodes]
+        seen[key] = entry
+        for child in node.child_nodes:
+            visit(child)
+
+    for node in nodes:
+        visit(node)
+    return list(seen.values())
+
+
+def graph_from_list(entries):
+    """The inverse of graph_to_list: the list of root nodes."""
+    by_key = {(e['type'], e['id']): e for e in entries}
+    built = {}
+
+    def build(key, path):
+        if key in path:
+            raise exception.Invalid('The resource graph has a cycle at '
+                                    '%s %s' % key)
+        if key not in built:
+            entry = by_key[key]
+            children = tuple(build((d['type'], d['id']), path | {key})
+                             for d in entry.get('dependencies', []))
+            built[key] = ResourceNode(resource_from_dict(entry), children)
+        return built[key]
+
+    children = {(d['type'], d['id']) for e in entries
+                for d in e.get('dependencies', [])}
+    return [build(key, frozenset()) for key in by_key if key not in children]
+
+
+def walk(nodes):
+    """Every node of the graph once, dependencies after their dependents."""
+    seen = set()
+    stack = list(nodes)
+    while stack:
+        node = stack.pop(0)
+        key = (node.value.type, node.value.id)
+        if key in seen:
+            continue
+        seen.add(key)
+        yield node
+        stack.extend(node.child_nodes)
+
+
+class OperationReport(object):
+    """What each resource's operation reported, shared by parallel tasks.
+
+    Plugins call ``update(resource, ...)`` from their hooks: ``status``
+    and ``reason`` for the resource, ``saved_info`` (protect: what restore
+    will need), ``extra_info`` (figures for the operation log such as
+    bytes and files handled) and ``progress``. The flow sets the final
+    statuses.
+    """
+
+    def __init__(self, resources=None):
+        self._lock = threading.Lock()
+        self.records = {}
+        for res in resources or []:
+            self.records[res.id] = {'type': res.type, 'name': res.name,
+                                    'status': 'pending', 'reason': None}
+
+    def update(self, resource, **values):
+        with self._lock:
+            record = self.records.setdefault(
+                resource.id, {'type': resource.type, 'name': resource.name,
+                              'status': 'pending', 'reason': None})
+            for key, value in values.items():
+                if key in ('saved_info', 'extra_info') and isinstance(
+                        record.get(key), dict) and isinstance(value, dict):
+                    record[key] = dict(record[key], **value)
+                else:
+                    record[key] = value
+
+    def finish(self, done_status):
+        """Rename the status of resources whose hooks all ran."""
+        with self._lock:
+            for record in self.records.values():
+                if record.get('status') == 'done':
+                    record['status'] = done_status
+
+    def fail_unfinished(self, reason):
+        """Mark resources that did not finish as failed with ``reason``."""
+        with self._lock:
+            for record in self.records.values():
+                if record.get('status') not in ('error', 'done'):
+                    record['status'] = 'error'
+                    record['reason'] = record.get('reason') or reason
+
+    def get(self, resource_id):
+        with self._lock:
+            return dict(self.records.get(resource_id, {}))
+
+    def snapshot(self):
+        with self._lock:
+            return {key: dict(value) for key, value in self.records.items()}

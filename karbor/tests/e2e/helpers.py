@@ -1,0 +1,266 @@
+"""Plain helpers of the end-to-end suite (no fixtures here).
+
+Processes, config files, the client virtualenv and the parsing of what the
+CLIs print. The fixtures that use them are in conftest.py.
+"""
+
+import collections
+import fcntl
+import hashlib
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[3]
+CLIENT_REQUIREMENTS = REPO / 'tools' / 'e2e-client-requirements.txt'
+DEFAULT_CLIENT_VENV = REPO / '.tox' / 'e2e-clients'
+VENV_MARKER = '.karbor-e2e-requirements.sha256'
+
+PROJECT = 'e2e-project'
+ADMIN = 'admin'
+LOCAL_PROVIDER_ID = 'b766f37c-d011-4026-8228-28730d734a3f'
+LOCAL_PROVIDER_NAME = 'Local Directory'
+SCHEMA_KINDS = ('options_schema', 'restore_schema', 'saved_info_schema',
+                'verify_schema')
+
+CliResult = collections.namedtuple('CliResult', 'rc stdout stderr')
+
+
+# ------------------------------------------------------------- processes
+
+def clean_env(extra_path=None):
+    """The environment for a child: no OS_* settings, no foreign PYTHONPATH.
+
+    A developer's OS_CLOUD or OS_AUTH_URL would otherwise steer the clients
+    away from the server under test.
+    """
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith('OS_')
+           and key not in ('PYTHONPATH', 'PYTHONHOME', 'VIRTUAL_ENV')}
+    if extra_path:
+        env['PATH'] = os.pathsep.join([str(extra_path),
+                                       env.get('PATH', os.defpath)])
+    return env
+
+
+def find_script(name):
+    """A console script next to this interpreter, else the one on PATH."""
+    beside = pathlib.Path(sys.executable).parent / name
+    if beside.exists():
+        return str(beside)
+    found = shutil.which(name)
+    if found is None:
+        pytest.fail('%s is neither next to %s nor on PATH: is karbor '
+                    'installed?' % (name, sys.executable), pytrace=False)
+    return found
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def write_config(path, **sections):
+    """Write an oslo.config file: write_config(p, DEFAULT={...}, x={...})."""
+    lines = []
+    for section, options in sections.items():
+        lines.append('[%s]' % section)
+        lines.extend('%s = %s' % (key, value)
+                     for key, value in options.items())
+        lines.append('')
+    pathlib.Path(path).write_text('\n'.join(lines))
+    return str(path)
+
+
+def start_logged(argv, log_path, cwd):
+    """Popen ``argv`` with stdout and stderr into ``log_path``."""
+    with open(log_path, 'wb') as log:
+        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, cwd=str(cwd),
+                                env=clean_env())
+
+
+def read_log(log_path, last_lines=None):
+    """What a process wrote to ``log_path``, or only its last lines."""
+    try:
+        text = pathlib.Path(log_path).read_text(errors='replace')
+    except OSError as exc:
+        return '(no output: %s)' % exc
+    if last_lines is not None:
+        lines = text.splitlines()
+        if len(lines) > last_lines:
+            text = '\n'.join(['[... %d lines before ...]'
+                              % (len(lines) - last_lines)]
+                             + lines[-last_lines:])
+    return text
+
+
+def stop_process(proc, timeout=15):
+    """SIGTERM, wait, then SIGKILL: the process is gone on return."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+    return proc.returncode
+
+
+def poll(check, timeout, interval=0.5):
+    """Call ``check()`` until it returns something true or time runs out.
+
+    Returns ``(value, seconds_waited)``; value is the last (false) result
+    when the time ran out.
+    """
+    started = time.monotonic()
+    while True:
+        value = check()
+        waited = time.monotonic() - started
+        if value or waited >= timeout:
+            return value, waited
+        time.sleep(interval)
+
+
+# ------------------------------------------------------- client virtualenv
+
+def _sha256(path):
+    return hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
+
+
+def venv_bin(venv, name=''):
+    return pathlib.Path(venv) / 'bin' / name
+
+
+def _venv_works(venv):
+    python = venv_bin(venv, 'python')
+    if not python.exists():
+        return False
+    try:
+        return subprocess.run([str(python), '-c', 'pass'],
+                              capture_output=True, timeout=60).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def _run_or_fail(argv, what, timeout):
+    proc = subprocess.run(argv, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=timeout,
+                          env=clean_env())
+    if proc.returncode != 0:
+        pytest.fail('%s failed (exit %d): %s\nstdout:\n%s\nstderr:\n%s' % (
+            what, proc.returncode, ' '.join(argv), proc.stdout, proc.stderr),
+            pytrace=False)
+    return proc
+
+
+def build_client_venv(venv, requirements=CLIENT_REQUIREMENTS):
+    """Make ``venv`` hold the clients of ``requirements``; return its path.
+
+    A marker file in the venv records the sha256 of the requirements file
+    it was built from: while it matches (and both CLIs are there) the venv
+    is reused untouched, otherwise it is (re)built with ``python -m venv``
+    and ``pip install -r``. A venv whose interpreter no longer runs (the
+    Python it was made from is gone) is cleared first.
+    """
+    venv = pathlib.Path(venv)
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    # pytest-xdist workers each set up the session fixtures: one builds,
+    # the others wait for it and then find the marker.
+    with open(str(venv) + '.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return _build_client_venv(venv, requirements)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _build_client_venv(venv, requirements):
+    wanted = _sha256(requirements)
+    marker = venv / VENV_MARKER
+    clis = [venv_bin(venv, 'karbor'), venv_bin(venv, 'openstack')]
+    if (marker.exists() and marker.read_text().strip() == wanted
+            and all(cli.exists() for cli in clis) and _venv_works(venv)):
+        return venv
+
+    if marker.exists():
+        marker.unlink()
+    create = [sys.executable, '-m', 'venv']
+    if venv.exists() and not _venv_works(venv):
+        create.append('--clear')
+    _run_or_fail(create + [str(venv)], 'creating the client virtualenv',
+                 timeout=300)
+    _run_or_fail([str(venv_bin(venv, 'python')), '-m', 'pip', 'install',
+                  '--disable-pip-version-check', '-r', str(requirements)],
+                 'installing the e2e clients', timeout=1800)
+    missing = [str(cli) for cli in clis if not cli.exists()]
+    if missing:
+        pytest.fail('the client virtualenv %s lacks %s after installing %s'
+                    % (venv, ', '.join(missing), requirements), pytrace=False)
+    marker.write_text(wanted + '\n')
+    return venv
+
+
+# ------------------------------------------------------- the CLIs' output
+
+def ok(result):
+    """Assert a CLI call succeeded and return its stdout."""
+    assert result.rc == 0, 'exit %d\nstdout:\n%s\nstderr:\n%s' % result
+    return result.stdout
+
+
+def failed(result):
+    """Assert a CLI call failed; return its stdout and stderr together."""
+    assert result.rc != 0, 'unexpected success\nstdout:\n%s\nstderr:\n%s' % (
+        result.stdout, result.stderr)
+    return result.stdout + result.stderr
+
+
+def parse_table(text):
+    """The rows of the first prettytable in ``text`` as dicts of strings.
+
+    Columns are cut at the ``+`` of the border line, so a ``|`` inside a
+    value does not split it. A row whose first cell is empty continues the
+    row above it (how ``karbor ...-show`` prints multi-line values); its
+    cells are appended with a newline.
+    """
+    lines = text.splitlines()
+    borders = [i for i, line in enumerate(lines)
+               if line.startswith('+') and line.rstrip().endswith('+')]
+    if len(borders) < 2:
+        raise AssertionError('no table in:\n%s' % text)
+    border = lines[borders[0]].rstrip()
+    cuts = [i for i, char in enumerate(border) if char == '+']
+
+    def cells(line):
+        line = line.rstrip().ljust(len(border))
+        return [line[start + 1:end].strip()
+                for start, end in zip(cuts, cuts[1:])]
+
+    header = cells(lines[borders[0] + 1])
+    end = borders[2] if len(borders) > 2 else borders[1]
+    rows = []
+    for line in lines[borders[1] + 1:end]:
+        if not line.startswith('|'):
+            continue
+        values = cells(line)
+        if rows and values[0] == '':
+            for key, value in zip(header[1:], values[1:]):
+                rows[-1][key] = '%s\n%s' % (rows[-1][key], value)
+            continue
+        rows.append(dict(zip(header, values)))
+    return rows
+
+
+def parse_show(text):
+    """A ``Property | Value`` table as one dict."""
+    return {row['Property']: row['Value'] for row in parse_table(text)}
