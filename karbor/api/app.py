@@ -8,7 +8,6 @@ import os
 
 from oslo_log import log as logging
 from paste import deploy
-import webob.dec
 import webob.exc
 
 from karbor.api import faults
@@ -76,15 +75,17 @@ class VersionedRoot(object):
         self.root_app = root_app
         self.v1_app = v1_app
 
-    @webob.dec.wsgify
-    def __call__(self, req):
-        if req.path_info in ('', '/'):
-            return req.get_response(self.root_app)
-        if req.path_info_peek() == 'v1':
-            req.path_info_pop()
-            return req.get_response(self.v1_app)
+    def __call__(self, environ, start_response):
+        path = environ.get('PATH_INFO', '')
+        if path in ('', '/'):
+            return self.root_app(environ, start_response)
+        if path == '/v1' or path.startswith('/v1/'):
+            environ['SCRIPT_NAME'] = environ.get('SCRIPT_NAME', '') + '/v1'
+            environ['PATH_INFO'] = path[3:]
+            return self.v1_app(environ, start_response)
         return faults.from_webob(webob.exc.HTTPNotFound(
-            explanation='No resource at %s.' % req.path))
+            explanation='No resource at %s.' % path))(environ,
+                                                      start_response)
 
 
 def root_factory(loader, global_conf, **local_conf):

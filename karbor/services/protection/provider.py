@@ -70,6 +70,7 @@ class Provider(object):
         self.name = name
         self.description = description
         self.bank_name = bank
+        self._view = None
         self.bank_class = _load_class(BANK_NAMESPACE, bank, path)
         # resource type -> protection plugin class
         self.plugin_classes = {}
@@ -103,9 +104,13 @@ class Provider(object):
         return schemas
 
     def to_dict(self):
-        return {'id': self.id, 'name': self.name,
-                'description': self.description,
-                'extended_info_schema': self.extended_info_schema()}
+        """The API view; built once, since plugins' schemas are static."""
+        if self._view is None:
+            self._view = {'id': self.id, 'name': self.name,
+                          'description': self.description,
+                          'extended_info_schema':
+                              self.extended_info_schema()}
+        return self._view
 
 
 def _read_definition(path):
@@ -158,6 +163,8 @@ _registry_lock = threading.Lock()
 def get_registry():
     """The process's registry, read from [provider] config_dir once."""
     global _registry
+    if _registry is not None:
+        return _registry
     with _registry_lock:
         if _registry is None:
             _registry = ProviderRegistry(CONF.provider.config_dir)
