@@ -122,3 +122,7 @@ class ChunkCorrupted(KarborException):
 
 class InvalidManifest(KarborException):
     message = 'Invalid manifest %(key)s: %(reason)s'
+
+
+class OperationLogNotFound(NotFound):
+    message = 'Operation log %(operation_log_id)s could not be found.'

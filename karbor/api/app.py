@@ -13,6 +13,7 @@ import webob.exc
 from karbor.api import faults
 from karbor.api import router
 from karbor.api.v1 import checkpoints
+from karbor.api.v1 import operation_logs
 from karbor.api.v1 import plans
 from karbor.api.v1 import protectables
 from karbor.api.v1 import providers
@@ -38,6 +39,13 @@ V1_ROUTES = {
     '/{project_id}/providers/{provider_id}/checkpoints/{checkpoint_id}': {
         'GET': checkpoints.show, 'PUT': checkpoints.update,
         'DELETE': checkpoints.delete},
+    '/{project_id}/providers/{provider_id}/operation_logs': {
+        'GET': operation_logs.index},
+    '/{project_id}/providers/{provider_id}/operation_logs/{operation_log_id}':
+        {'GET': operation_logs.show},
+    '/{project_id}/operation_logs': {'GET': operation_logs.index},
+    '/{project_id}/operation_logs/{operation_log_id}': {
+        'GET': operation_logs.show},
     '/{project_id}/plans': {'GET': plans.index, 'POST': plans.create},
     '/{project_id}/plans/{plan_id}': {
         'GET': plans.show, 'PUT': plans.update, 'DELETE': plans.delete},

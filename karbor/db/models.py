@@ -127,6 +127,46 @@ class Restore(Base):
     resources_reason: Mapped[dict | None] = mapped_column(JSON)
 
 
+class OperationLog(Base):
+    """One protect, delete, restore or verify, from start to end.
+
+    Kept apart from the rows it reports on, so that the audit trail
+    outlives deleted checkpoints.
+    """
+
+    __tablename__ = 'operation_logs'
+    __table_args__ = (
+        # The default list: a project's logs, newest first, by keyset.
+        Index('operation_logs_project_started_idx', 'project_id',
+              'started_at', 'id'),
+        Index('operation_logs_project_status_started_idx', 'project_id',
+              'status', 'started_at', 'id'),
+        Index('operation_logs_checkpoint_id_idx', 'checkpoint_id'),
+        Index('operation_logs_plan_id_idx', 'plan_id'),
+        Index('operation_logs_restore_id_idx', 'restore_id'),
+        Index('operation_logs_scheduled_operation_id_idx',
+              'scheduled_operation_id'),
+        Index('operation_logs_provider_started_idx', 'provider_id',
+              'started_at'),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    operation_type: Mapped[str] = mapped_column(String(255), nullable=False)
+    checkpoint_id: Mapped[str | None] = mapped_column(String(36))
+    plan_id: Mapped[str | None] = mapped_column(String(36))
+    provider_id: Mapped[str | None] = mapped_column(String(36))
+    restore_id: Mapped[str | None] = mapped_column(String(36))
+    verification_id: Mapped[str | None] = mapped_column(String(36))
+    scheduled_operation_id: Mapped[str | None] = mapped_column(String(36))
+    status: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime.datetime] = mapped_column(DateTime,
+                                                          nullable=False)
+    ended_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    error_info: Mapped[str | None] = mapped_column(Text)
+    extra_info: Mapped[dict | None] = mapped_column(JSON)
+
+
 def parse_time(value):
     """A naive UTC datetime from an ISO 8601 string (as we write them)."""
     parsed = datetime.datetime.fromisoformat(value)

@@ -6,34 +6,56 @@ The API's list helper (karbor.api.listing) turns a request into a
 
 from oslo_db.sqlalchemy import utils as sa_utils
 from sqlalchemy import select
+from sqlalchemy import tuple_
 
 from karbor import exception
+
+
+def _sort_of(query):
+    """The query's sort, completed by id so that the order is total."""
+    sort = list(query.sort)
+    if 'id' not in [key for key, _ in sort]:
+        sort.append(('id', sort[0][1] if sort else 'asc'))
+    return sort
 
 
 def paginate(session, stmt, model, query):
     """Apply sort, marker and limit of ``query`` to ``stmt``; run it.
 
-    The id column always ends the sort so the order is total and a marker
-    (the id of the last row of the previous page) is unambiguous. The marker
-    row is looked up within ``stmt``'s own filters, so a marker from another
-    project is as unknown as a random one.
+    The marker (the id of the last row of the previous page) is looked up
+    within ``stmt``'s own filters, so a marker from another project is as
+    unknown as a random one. The next page starts after the marker by a
+    keyset condition, never an OFFSET, so deep pages cost what the first
+    does: a row-value comparison ``(k1, k2, id) < (v1, v2, vid)`` where
+    every key sorts the same way and is never NULL (indexes serve it), and
+    oslo.db's expanded form otherwise.
     """
-    sort_keys = [key for key, _ in query.sort]
-    sort_dirs = [direction for _, direction in query.sort]
-    if 'id' not in sort_keys:
-        sort_keys.append('id')
-        sort_dirs.append(sort_dirs[0] if sort_dirs else 'asc')
-
+    sort = _sort_of(query)
     marker_row = None
     if query.marker is not None:
         marker_row = session.execute(
             stmt.where(model.id == query.marker)).scalars().first()
         if marker_row is None:
-            raise exception.Invalid(
-                'Invalid marker: %s was not found.' % query.marker)
+            raise exception.InvalidInput(
+                field='marker', reason='%s was not found' % query.marker)
 
-    stmt = sa_utils.paginate_query(stmt, model, query.limit, sort_keys,
-                                   marker=marker_row, sort_dirs=sort_dirs)
+    columns = [getattr(model, key) for key, _ in sort]
+    directions = {direction for _, direction in sort}
+    simple = len(directions) == 1 and not any(
+        column.nullable for column in columns)
+    if not simple:
+        stmt = sa_utils.paginate_query(
+            stmt, model, query.limit, [k for k, _ in sort],
+            marker=marker_row, sort_dirs=[d for _, d in sort])
+        return session.execute(stmt).scalars().all()
+
+    descending = directions == {'desc'}
+    if marker_row is not None:
+        values = tuple_(*[getattr(marker_row, key) for key, _ in sort])
+        keys = tuple_(*columns)
+        stmt = stmt.where(keys < values if descending else keys > values)
+    stmt = stmt.order_by(*[c.desc() if descending else c.asc()
+                           for c in columns]).limit(query.limit)
     return session.execute(stmt).scalars().all()
 
 

@@ -7,6 +7,7 @@ the RPC serializer) knows every class before the first message arrives.
 
 def register_all():
     __import__('karbor.objects.checkpoint')
+    __import__('karbor.objects.operation_log')
     __import__('karbor.objects.plan')
     __import__('karbor.objects.restore')
     __import__('karbor.objects.service')

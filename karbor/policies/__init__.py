@@ -8,6 +8,7 @@ import itertools
 
 from karbor.policies import base
 from karbor.policies import checkpoints
+from karbor.policies import operation_logs
 from karbor.policies import plans
 from karbor.policies import protectables
 from karbor.policies import providers
@@ -19,6 +20,7 @@ def list_rules():
     return list(itertools.chain(
         base.list_rules(),
         checkpoints.list_rules(),
+        operation_logs.list_rules(),
         plans.list_rules(),
         protectables.list_rules(),
         providers.list_rules(),

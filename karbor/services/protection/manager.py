@@ -15,6 +15,7 @@ from karbor import context as karbor_context
 from karbor import manager
 from karbor import objects
 from karbor.objects import checkpoint as checkpoint_obj
+from karbor.objects import operation_log
 from karbor.objects import restore as restore_obj
 from karbor.services.protection import checkpoint as bank_checkpoint
 from karbor.services.protection.flows import delete as delete_flow
@@ -67,6 +68,11 @@ class ProtectionManager(manager.Manager):
                     {'status': failed, 'error_reason': INTERRUPTED},
                     {'status': row.status, 'host': self.host}):
                 self._mark_bank_failed(row, failed)
+                objects.OperationLog.fail_running(
+                    ctx, (operation_log.PROTECT
+                          if failed == checkpoint_obj.ERROR
+                          else operation_log.DELETE),
+                    INTERRUPTED, checkpoint_id=row.id)
                 LOG.warning('Checkpoint %s was %s when %s stopped: now %s',
                             row.id, row.status, self.host, failed)
         for row in objects.Restore.list_owned(ctx, self.host,
@@ -76,6 +82,9 @@ class ProtectionManager(manager.Manager):
                      'resources_reason': {'': INTERRUPTED}},
                     {'status': restore_obj.IN_PROGRESS,
                      'host': self.host}):
+                objects.OperationLog.fail_running(
+                    ctx, operation_log.RESTORE, INTERRUPTED,
+                    restore_id=row.id)
                 LOG.warning('Restore %s was interrupted', row.id)
 
     def _mark_bank_failed(self, row, status):

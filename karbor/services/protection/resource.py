@@ -1,7 +1,9 @@
 """Resources, the resource graph, and per-resource operation reports."""
 
 import collections
+import numbers
 import threading
+import time
 
 from karbor import exception
 
@@ -97,8 +99,13 @@ class OperationReport(object):
     statuses.
     """
 
+    # Seconds between two progress notifications to the listener.
+    NOTIFY_INTERVAL = 2.0
+
     def __init__(self, resources=None):
         self._lock = threading.Lock()
+        self.listener = None
+        self._notified_at = 0.0
         self.records = {}
         for res in resources or []:
             self.records[res.id] = {'type': res.type, 'name': res.name,
@@ -115,6 +122,17 @@ class OperationReport(object):
                     record[key] = dict(record[key], **value)
                 else:
                     record[key] = value
+        self._notify()
+
+    def _notify(self):
+        # Throttled, and outside the lock: the listener writes to the DB.
+        if self.listener is None:
+            return
+        now = time.monotonic()
+        if now - self._notified_at < self.NOTIFY_INTERVAL:
+            return
+        self._notified_at = now
+        self.listener(self)
 
     def finish(self, done_status):
         """Rename the status of resources whose hooks all ran."""
@@ -138,3 +156,28 @@ class OperationReport(object):
     def snapshot(self):
         with self._lock:
             return {key: dict(value) for key, value in self.records.items()}
+
+
+def summarize_extra_info(report):
+    """The operation log's extra_info from a report's records.
+
+    Per resource: its status, progress and the plugin's figures; at the
+    top, the sum of every numeric figure over the resources (bytes, files,
+    chunks...), so a log answers "how much" at a glance.
+    """
+    resources = {}
+    totals = {}
+    for resource_id, record in sorted(report.snapshot().items()):
+        entry = {'type': record.get('type'), 'name': record.get('name'),
+                 'status': record.get('status')}
+        for key in ('progress',):
+            if record.get(key) is not None:
+                entry[key] = record[key]
+        figures = record.get('extra_info') or {}
+        entry.update(figures)
+        resources[resource_id] = entry
+        for key, value in figures.items():
+            if isinstance(value, numbers.Number) and not isinstance(
+                    value, bool):
+                totals[key] = totals.get(key, 0) + value
+    return dict(totals, resources=resources)

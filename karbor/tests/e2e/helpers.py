@@ -231,7 +231,8 @@ def parse_table(text):
     Columns are cut at the ``+`` of the border line, so a ``|`` inside a
     value does not split it. A row whose first cell is empty continues the
     row above it (how ``karbor ...-show`` prints multi-line values); its
-    cells are appended with a newline.
+    cells are appended with a newline. A column with fewer lines than the
+    others in such a row gets no trailing newlines for the empty cells.
     """
     lines = text.splitlines()
     borders = [i for i, line in enumerate(lines)
@@ -258,7 +259,8 @@ def parse_table(text):
                 rows[-1][key] = '%s\n%s' % (rows[-1][key], value)
             continue
         rows.append(dict(zip(header, values)))
-    return rows
+    return [{key: value.rstrip('\n') for key, value in row.items()}
+            for row in rows]
 
 
 def parse_show(text):

@@ -7,7 +7,7 @@ import webob
 
 from karbor.api import app as api_app
 from karbor.cmd import operationengine
-from karbor.cmd import protection
+from karbor.cmd import protection as protection_cmd
 
 
 class ApiClient(object):
@@ -71,9 +71,23 @@ def admin_api(api):
 @pytest.fixture
 def running_services(db):
     """karbor-protection and karbor-operationengine, started in-process."""
-    services = [protection.build_service(), operationengine.build_service()]
+    services = [protection_cmd.build_service(),
+                operationengine.build_service()]
     for svc in services:
         svc.start()
     yield services
     for svc in services:
         svc.stop()
+
+
+@pytest.fixture
+def data_root(tmp_path, override):
+    override('root_path', str(tmp_path / 'data'), group='directory')
+    override('file_system_bank_path', str(tmp_path / 'bank'),
+             group='file_system_bank_plugin')
+    return tmp_path
+
+
+@pytest.fixture
+def protection(data_root, running_services):
+    return running_services

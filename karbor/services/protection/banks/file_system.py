@@ -15,9 +15,9 @@ from karbor.services.protection.banks import base
 
 
 # Objects this large are bulk data (chunks of protected files), written
-# once and rarely read soon: once durable, their pages are dropped from
-# the page cache instead of pushing other data out (and the freed memory
-# serves the next writes).
+# once and read rarely: once written (durable) or read, their pages are
+# dropped from the page cache rather than push other data out, and the
+# memory freed serves the next reads and writes.
 _DROP_CACHE_MIN = int(os.environ.get("XDROP", 1 << 20))
 
 
@@ -61,7 +61,10 @@ class FileSystemBank(base.BankPlugin):
     def get_object(self, key):
         try:
             with open(self._path(key), 'rb') as f:
-                return f.read()
+                data = f.read()
+                if len(data) >= _DROP_CACHE_MIN and os.environ.get('XGETDROP'):
+                    _drop_cache(f.fileno())
+                return data
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise exception.BankObjectNotFound(key=key)
 

@@ -1,9 +1,11 @@
 """The delete flow: a checkpoint and its data out of the bank.
 
-InitiateDelete -> the resources' delete hooks (plugins remove their data
-and collect garbage) -> CompleteDelete (bank metadata removed, the index
-row ``deleted``). A failure ends the checkpoint in ``error-deleting``; its
-metadata stays in the bank so that the delete can be retried.
+InitiateDelete (operation log ``deleting``) -> the resources' delete hooks
+(plugins remove their data and collect garbage) -> CompleteDelete (bank
+metadata removed, the index row ``deleted``, the log ``deleted``). A
+failure ends the checkpoint and its log in ``error-deleting``; its
+metadata stays in the bank so that the delete can be retried. The log
+outlives the checkpoint: it is the trace that the checkpoint existed.
 """
 
 from oslo_log import log as logging
@@ -12,6 +14,7 @@ from taskflow import task
 
 from karbor import exception
 from karbor.objects import checkpoint as checkpoint_obj
+from karbor.objects import operation_log
 from karbor.services.protection import checkpoint as bank_checkpoint
 from karbor.services.protection.flows import engine
 from karbor.services.protection.flows import resources as resource_flow
@@ -20,22 +23,38 @@ from karbor.services.protection import resource as resource_mod
 LOG = logging.getLogger(__name__)
 
 
+def _log_ids(checkpoint_row, scheduled_operation_id):
+    return {'checkpoint_id': checkpoint_row.id,
+            'plan_id': checkpoint_row.plan_id,
+            'provider_id': checkpoint_row.provider_id,
+            'scheduled_operation_id': scheduled_operation_id}
+
+
 class InitiateDelete(task.Task):
 
-    def execute(self, checkpoint_row):
-        pass
+    default_provides = 'operation_log'
 
-    def revert(self, checkpoint_row, report, *args, **kwargs):
-        fail(checkpoint_row, report,
-             engine.summarize(report) or 'delete failed')
+    def execute(self, context, checkpoint_row, report,
+                scheduled_operation_id):
+        return engine.start_log(
+            context, operation_log.DELETE, checkpoint_row.project_id,
+            report, **_log_ids(checkpoint_row, scheduled_operation_id))
+
+    def revert(self, checkpoint_row, report, result, *args, **kwargs):
+        reason = engine.summarize(report) or 'delete failed'
+        report.fail_unfinished('not deleted: %s' % reason)
+        if isinstance(result, operation_log.OperationLog):
+            engine.end_log(result, report, False, reason)
+        fail(checkpoint_row, report, reason)
 
 
 class CompleteDelete(task.Task):
 
-    def execute(self, checkpoint_row, checkpoint, report):
+    def execute(self, checkpoint_row, checkpoint, report, operation_log):
         report.finish('deleted')
         if checkpoint is not None:
             checkpoint.delete_metadata()
+        engine.end_log(operation_log, report, True)
         if checkpoint_row.conditional_update(
                 {'status': checkpoint_obj.DELETED,
                  'resources_status': report.snapshot()},
@@ -54,7 +73,8 @@ def fail(checkpoint_row, report, reason):
         {'status': checkpoint_obj.DELETING})
 
 
-def run(context, checkpoint_row, provider, bank):
+def run(context, checkpoint_row, provider, bank,
+        scheduled_operation_id=None):
     report = None
     try:
         try:
@@ -79,11 +99,15 @@ def run(context, checkpoint_row, provider, bank):
     except Exception as exc:
         LOG.exception('Delete of checkpoint %s could not start',
                       checkpoint_row.id)
+        engine.log_failure(
+            context, operation_log.DELETE, checkpoint_row.project_id,
+            str(exc), **_log_ids(checkpoint_row, scheduled_operation_id))
         fail(checkpoint_row, report, str(exc))
         return
     try:
         engine.run(flow, {'checkpoint_row': checkpoint_row,
                           'checkpoint': checkpoint, 'context': context,
-                          'report': report, 'operation_kwargs': {}})
+                          'report': report, 'operation_kwargs': {},
+                          'scheduled_operation_id': scheduled_operation_id})
     except Exception:
         LOG.exception('Delete of checkpoint %s failed', checkpoint_row.id)

@@ -4,6 +4,8 @@ from oslo_log import log as logging
 import taskflow.engines
 
 from karbor.conf import CONF
+from karbor import objects
+from karbor.services.protection import resource as resource_mod
 
 LOG = logging.getLogger(__name__)
 
@@ -23,3 +25,42 @@ def summarize(report, failed_status='error'):
                for resource_id, record in sorted(report.snapshot().items())
                if record.get('status') == failed_status]
     return '; '.join(reasons)
+
+
+def start_log(context, operation_type, project_id, report, **ids):
+    """Open the operation's log; the report keeps its extra_info current."""
+    log = objects.OperationLog.start(context, operation_type, project_id,
+                                     **ids)
+
+    def progress(current):
+        try:
+            log.record_progress(resource_mod.summarize_extra_info(current))
+        except Exception:
+            # Progress is best effort; the outcome is written at the end.
+            LOG.exception('Could not record the progress of %s', log.id)
+
+    if report is not None:
+        report.listener = progress
+    return log
+
+
+def end_log(log, report, succeeded, error_info=None):
+    """Close the operation's log with its outcome and figures."""
+    if report is not None:
+        report.listener = None
+    extra_info = (resource_mod.summarize_extra_info(report)
+                  if report is not None else None)
+    try:
+        log.finish(succeeded, error_info=error_info, extra_info=extra_info)
+    except Exception:
+        LOG.exception('Could not end operation log %s', log.id)
+
+
+def log_failure(context, operation_type, project_id, error_info, **ids):
+    """Log an operation that failed before its flow could start."""
+    try:
+        log = objects.OperationLog.start(context, operation_type,
+                                         project_id, **ids)
+        log.finish(False, error_info=error_info)
+    except Exception:
+        LOG.exception('Could not log the failed %s', operation_type)

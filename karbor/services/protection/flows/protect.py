@@ -1,10 +1,11 @@
 """The protect flow: plan resources -> a checkpoint in the bank.
 
-InitiateProtect (bank metadata, status protecting) -> one hook task per
-resource and hook (karbor.services.protection.flows.resources) ->
-CompleteProtect (status available). Any failure reverts the flow, and
-InitiateProtect's revert ends the checkpoint in ``error`` with the failing
-resources' reasons, in the bank and in the database alike.
+InitiateProtect (operation log ``protecting``, bank metadata) -> one hook
+task per resource and hook (karbor.services.protection.flows.resources)
+-> CompleteProtect (checkpoint and log ``available``). Any failure
+reverts the flow, and InitiateProtect's revert ends the checkpoint in
+``error`` with the failing resources' reasons, in the bank and the
+database alike, and its log in ``error`` with that reason in error_info.
 """
 
 from oslo_log import log as logging
@@ -13,6 +14,7 @@ from taskflow import task
 
 from karbor.db import models
 from karbor.objects import checkpoint as checkpoint_obj
+from karbor.objects import operation_log
 from karbor.services.protection import checkpoint as bank_checkpoint
 from karbor.services.protection.flows import engine
 from karbor.services.protection.flows import resources as resource_flow
@@ -26,23 +28,44 @@ def _now():
     return models.utcnow().isoformat()
 
 
+def _log_ids(checkpoint_row):
+    extra = checkpoint_row.extra_info or {}
+    return {'checkpoint_id': checkpoint_row.id,
+            'plan_id': checkpoint_row.plan_id,
+            'provider_id': checkpoint_row.provider_id,
+            'scheduled_operation_id': extra.get('scheduled_operation_id')}
+
+
 class InitiateProtect(task.Task):
 
-    def execute(self, checkpoint_row, checkpoint):
-        checkpoint.save()
+    default_provides = 'operation_log'
 
-    def revert(self, checkpoint_row, checkpoint, report, *args, **kwargs):
+    def execute(self, context, checkpoint_row, checkpoint, report):
+        log = engine.start_log(context, operation_log.PROTECT,
+                               checkpoint_row.project_id, report,
+                               **_log_ids(checkpoint_row))
+        checkpoint.save()
+        return log
+
+    def revert(self, checkpoint_row, checkpoint, report, result, *args,
+               **kwargs):
         reason = engine.summarize(report) or 'protect failed'
+        # The log ends first: whoever sees the checkpoint's final status
+        # finds its log complete.
+        report.fail_unfinished('not protected: the protect failed')
+        if isinstance(result, operation_log.OperationLog):
+            engine.end_log(result, report, False, reason)
         fail(checkpoint_row, checkpoint, report, reason)
 
 
 class CompleteProtect(task.Task):
 
-    def execute(self, checkpoint_row, checkpoint, report):
+    def execute(self, checkpoint_row, checkpoint, report, operation_log):
         report.finish('available')
         records = report.snapshot()
         checkpoint.update(status=checkpoint_obj.AVAILABLE, resources=records,
                           finished_at=_now())
+        engine.end_log(operation_log, report, True)
         checkpoint_row.conditional_update(
             {'status': checkpoint_obj.AVAILABLE,
              'resources_status': _statuses(records)},
@@ -112,6 +135,9 @@ def run(context, checkpoint_row, provider, bank):
                  CompleteProtect())
     except Exception as exc:
         LOG.exception('Checkpoint %s could not start', checkpoint_row.id)
+        engine.log_failure(context, operation_log.PROTECT,
+                           checkpoint_row.project_id, str(exc),
+                           **_log_ids(checkpoint_row))
         fail(checkpoint_row, checkpoint, report, str(exc))
         return
     try:

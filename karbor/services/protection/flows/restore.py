@@ -1,15 +1,17 @@
 """The restore flow: a checkpoint's resources back into the world.
 
-InitiateRestore -> the resources' restore hooks -> CompleteRestore
-(status success, each resource ``restored``). A failure reverts the flow
-and InitiateRestore's revert ends the restore in ``error`` with every
-resource's status and reason.
+InitiateRestore (operation log ``restoring``) -> the resources' restore
+hooks -> CompleteRestore (restore ``success``, each resource ``restored``,
+log ``restored``). A failure reverts the flow and InitiateRestore's revert
+ends the restore in ``error`` with every resource's status and reason,
+and its log in ``error-restoring``.
 """
 
 from oslo_log import log as logging
 from taskflow.patterns import linear_flow
 from taskflow import task
 
+from karbor.objects import operation_log
 from karbor.objects import restore as restore_obj
 from karbor.services.protection import checkpoint as bank_checkpoint
 from karbor.services.protection.flows import engine
@@ -29,20 +31,36 @@ class RestoreRequest(object):
         self.parameters = restore_row.parameters
 
 
+def _log_ids(restore_row, checkpoint):
+    plan = checkpoint.plan if checkpoint is not None else {}
+    return {'restore_id': restore_row.id,
+            'checkpoint_id': restore_row.checkpoint_id,
+            'provider_id': restore_row.provider_id,
+            'plan_id': plan.get('id')}
+
+
 class InitiateRestore(task.Task):
 
-    def execute(self, restore_row):
-        pass
+    default_provides = 'operation_log'
 
-    def revert(self, restore_row, report, *args, **kwargs):
-        fail(restore_row, report, engine.summarize(report) or
-             'restore failed')
+    def execute(self, context, restore_row, checkpoint, report):
+        return engine.start_log(context, operation_log.RESTORE,
+                                restore_row.project_id, report,
+                                **_log_ids(restore_row, checkpoint))
+
+    def revert(self, restore_row, report, result, *args, **kwargs):
+        reason = engine.summarize(report) or 'restore failed'
+        report.fail_unfinished('not restored: %s' % reason)
+        if isinstance(result, operation_log.OperationLog):
+            engine.end_log(result, report, False, reason)
+        fail(restore_row, report, reason)
 
 
 class CompleteRestore(task.Task):
 
-    def execute(self, restore_row, report):
+    def execute(self, restore_row, report, operation_log):
         report.finish('restored')
+        engine.end_log(operation_log, report, True)
         _record(restore_row, restore_obj.SUCCESS, report)
 
 
@@ -69,6 +87,7 @@ def fail(restore_row, report, reason):
 
 def run(context, restore_row, restore_auth, provider, bank):
     report = None
+    checkpoint = None
     try:
         checkpoint = bank_checkpoint.Checkpoint.load(
             bank, restore_row.checkpoint_id)
@@ -88,6 +107,9 @@ def run(context, restore_row, restore_auth, provider, bank):
                  CompleteRestore())
     except Exception as exc:
         LOG.exception('Restore %s could not start', restore_row.id)
+        engine.log_failure(context, operation_log.RESTORE,
+                           restore_row.project_id, str(exc),
+                           **_log_ids(restore_row, checkpoint))
         fail(restore_row, report, str(exc))
         return
     try:

@@ -11,6 +11,7 @@ from karbor.objects import base
 
 EXPECTED_FINGERPRINTS = {
     'Checkpoint': '1.0-eefba65f1e5c5f597834f76e69f931cb',
+    'OperationLog': '1.0-37aeb34f79e9712dccbfbd251448d086',
     'Plan': '1.0-9d0d4fc0239495b7f2d5182fd8e3745d',
     'Restore': '1.0-5e09f29246a3547c5bd39227e0cc7f64',
     'Service': '1.0-4837d1814f40021b49fc58023af058f3',

@@ -1,0 +1,159 @@
+"""The OperationLog object: the audit trail of every operation."""
+
+from oslo_utils import uuidutils
+from oslo_versionedobjects import base as ovo_base
+from oslo_versionedobjects import fields
+from sqlalchemy import delete
+from sqlalchemy import select
+from sqlalchemy import update
+
+from karbor.db import models
+from karbor.db import session as db
+from karbor import exception
+from karbor.objects import base
+
+PROTECT = 'protect'
+DELETE = 'delete'
+RESTORE = 'restore'
+VERIFY = 'verify'
+OPERATION_TYPES = (PROTECT, DELETE, RESTORE, VERIFY)
+
+# operation type -> (running status, success status, failure status)
+STATUS_OF = {
+    PROTECT: ('protecting', 'available', 'error'),
+    DELETE: ('deleting', 'deleted', 'error-deleting'),
+    RESTORE: ('restoring', 'restored', 'error-restoring'),
+    VERIFY: ('verifying', 'success', 'error'),
+}
+RUNNING_STATUSES = tuple(sorted({s[0] for s in STATUS_OF.values()}))
+STATUSES = tuple(sorted({s for triple in STATUS_OF.values()
+                         for s in triple}))
+
+_RANGE_FILTERS = {
+    'started_after': (models.OperationLog.started_at, '>='),
+    'started_before': (models.OperationLog.started_at, '<'),
+    'ended_after': (models.OperationLog.ended_at, '>='),
+    'ended_before': (models.OperationLog.ended_at, '<'),
+}
+
+
+@base.KarborObjectRegistry.register
+class OperationLog(base.ProjectObject, base.TimestampedObject,
+                   ovo_base.VersionedObjectDictCompat):
+    """One operation's log entry.
+
+    Version history:
+      1.0 - initial version
+    """
+
+    VERSION = '1.0'
+    model = models.OperationLog
+    not_found = exception.OperationLogNotFound
+
+    fields = dict(base.TimestampedObject.fields, **{
+        'id': fields.StringField(),
+        'project_id': fields.StringField(),
+        'operation_type': fields.StringField(),
+        'checkpoint_id': fields.StringField(nullable=True),
+        'plan_id': fields.StringField(nullable=True),
+        'provider_id': fields.StringField(nullable=True),
+        'restore_id': fields.StringField(nullable=True),
+        'verification_id': fields.StringField(nullable=True),
+        'scheduled_operation_id': fields.StringField(nullable=True),
+        'status': fields.StringField(nullable=True),
+        'started_at': fields.DateTimeField(),
+        'ended_at': fields.DateTimeField(nullable=True),
+        'error_info': fields.StringField(nullable=True),
+        'extra_info': base.JsonField(nullable=True),
+    })
+
+    @classmethod
+    def _not_found(cls, object_id):
+        return exception.OperationLogNotFound(operation_log_id=object_id)
+
+    @classmethod
+    def start(cls, context, operation_type, project_id, **ids):
+        """Create the log of an operation that starts now."""
+        log = cls(context, id=uuidutils.generate_uuid(),
+                  project_id=project_id, operation_type=operation_type,
+                  status=STATUS_OF[operation_type][0],
+                  started_at=models.utcnow(), extra_info={}, **ids)
+        log.create()
+        return log
+
+    def finish(self, succeeded, error_info=None, extra_info=None):
+        """End the log: ended_at, final status, the failure's reason.
+
+        Only a log still in its running status is ended, so a late or
+        repeated call cannot overwrite an outcome already recorded.
+        """
+        running, success, failure = STATUS_OF[self.operation_type]
+        values = {'status': success if succeeded else failure,
+                  'ended_at': models.utcnow()}
+        if error_info is not None:
+            values['error_info'] = error_info
+        if extra_info is not None:
+            values['extra_info'] = extra_info
+        return self.conditional_update(values, {'status': running})
+
+    def record_progress(self, extra_info):
+        """Replace extra_info while the operation runs."""
+        running = STATUS_OF[self.operation_type][0]
+        return self.conditional_update({'extra_info': extra_info},
+                                       {'status': running})
+
+    @classmethod
+    def fail_running(cls, context, operation_type, error_info, **ids):
+        """End every running log of ``operation_type`` matching ``ids``.
+
+        For operations that died with their service: their logs must not
+        stay in a running status.
+        """
+        running, _, failure = STATUS_OF[operation_type]
+        stmt = update(models.OperationLog).where(
+            models.OperationLog.operation_type == operation_type,
+            models.OperationLog.status == running,
+            models.OperationLog.deleted.is_(False))
+        for key, value in ids.items():
+            stmt = stmt.where(getattr(models.OperationLog, key) == value)
+        now = models.utcnow()
+        with db.writer.using(context) as session:
+            return session.execute(stmt.values(
+                status=failure, ended_at=now, updated_at=now,
+                error_info=error_info)).rowcount
+
+    @classmethod
+    def apply_filters(cls, stmt, filters):
+        filters = dict(filters)
+        for name, (column, op) in _RANGE_FILTERS.items():
+            value = filters.pop(name, None)
+            if value is not None:
+                stmt = stmt.where(column >= value if op == '>='
+                                  else column < value)
+        return super().apply_filters(stmt, filters)
+
+    @classmethod
+    def purge(cls, context, before, project_id=None, batch_size=1000):
+        """Delete finished logs that started before ``before``.
+
+        In batches of ``batch_size`` rows, each in its own short
+        transaction, so the API's reads and the flows' writes go on while
+        millions of rows are purged. Returns the number of rows removed.
+        """
+        total = 0
+        while True:
+            with db.writer.using(context) as session:
+                ids = select(models.OperationLog.id).where(
+                    models.OperationLog.started_at < before,
+                    models.OperationLog.status.not_in(RUNNING_STATUSES))
+                if project_id is not None:
+                    ids = ids.where(
+                        models.OperationLog.project_id == project_id)
+                batch = session.execute(
+                    ids.limit(batch_size)).scalars().all()
+                if batch:
+                    session.execute(delete(models.OperationLog).where(
+                        models.OperationLog.id.in_(batch)))
+            total += len(batch)
+            if len(batch) < batch_size:
+                return total
