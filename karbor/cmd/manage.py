@@ -3,15 +3,19 @@
     karbor-manage db sync [--revision REV]
     karbor-manage db version
     karbor-manage checkpoint reindex [--provider ID]
+    karbor-manage operation_log purge --before DATE [--project P]
 """
 
 import sys
 
 from oslo_config import cfg
+from oslo_utils import timeutils
 
 from karbor.cmd import common
 from karbor import context
 from karbor.db import migration
+from karbor import exception
+from karbor import objects
 from karbor.services.protection import checkpoint as bank_checkpoint
 from karbor.services.protection import provider as provider_registry
 
@@ -62,10 +66,42 @@ def _add_checkpoint_commands(subparsers):
     reindex.set_defaults(func=_checkpoint_reindex)
 
 
+def _operation_log_purge():
+    args = common.CONF.command
+    try:
+        before = timeutils.normalize_time(
+            timeutils.parse_isotime(args.before))
+    except ValueError:
+        raise exception.InvalidInput(field='--before',
+                                     reason='not an ISO 8601 date')
+    removed = objects.OperationLog.purge(
+        context.get_admin_context(), before, project_id=args.project,
+        batch_size=args.batch_size)
+    print('Purged %d operation logs that started before %s' % (
+        removed, before.isoformat()))
+
+
+def _add_operation_log_commands(subparsers):
+    logs = subparsers.add_parser('operation_log',
+                                 help='The operation-log audit trail.')
+    actions = logs.add_subparsers(dest='action')
+    actions.required = True
+    purge = actions.add_parser(
+        'purge', help='Delete finished operation logs that started before '
+                      'a date, in small batches so the API stays live.')
+    purge.add_argument('--before', required=True,
+                       help='ISO 8601 date or timestamp (UTC).')
+    purge.add_argument('--project', help='Only this project\'s logs.')
+    purge.add_argument('--batch-size', type=int, default=1000,
+                       help='Rows deleted per transaction (default 1000).')
+    purge.set_defaults(func=_operation_log_purge)
+
+
 def _add_commands(subparsers):
     subparsers.required = True
     _add_db_commands(subparsers)
     _add_checkpoint_commands(subparsers)
+    _add_operation_log_commands(subparsers)
 
 
 command_opt = cfg.SubCommandOpt('command', title='Commands',

@@ -18,7 +18,7 @@ from karbor.services.protection.banks import base
 # once and read rarely: once written (durable) or read, their pages are
 # dropped from the page cache rather than push other data out, and the
 # memory freed serves the next reads and writes.
-_DROP_CACHE_MIN = int(os.environ.get("XDROP", 1 << 20))
+_DROP_CACHE_MIN = 1 << 20
 
 
 def _drop_cache(fd):
@@ -62,7 +62,7 @@ class FileSystemBank(base.BankPlugin):
         try:
             with open(self._path(key), 'rb') as f:
                 data = f.read()
-                if len(data) >= _DROP_CACHE_MIN and os.environ.get('XGETDROP'):
+                if len(data) >= _DROP_CACHE_MIN:
                     _drop_cache(f.fileno())
                 return data
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):

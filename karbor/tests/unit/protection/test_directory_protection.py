@@ -620,3 +620,96 @@ def test_projects_with_chunks(bank):
     bank.put_object(mf.chunk_key('p1', 'ab' * 32), b'x')
     bank.put_object(mf.chunk_key('p2', 'cd' * 32), b'y')
     assert gc.projects_with_chunks(bank) == ['p1', 'p2']
+
+
+def test_undecodable_names_and_hard_links(root, bank, plugin):
+    top = root / 'proj-a' / 'docs'
+    top.mkdir(parents=True)
+    odd = os.fsdecode(b'caf\xe9-\xff.bin')
+    (top / odd).write_bytes(b'latin-1 name')
+    (top / 'linked-1').write_bytes(b'shared inode')
+    os.link(str(top / 'linked-1'), str(top / 'linked-2'))
+    os.symlink(odd, str(top / os.fsdecode(b'link-\xfe')))
+    before = snapshot(str(top))
+    checkpoint = make_checkpoint(bank)
+    resource = resource_of('proj-a', 'docs')
+    run_protect(plugin, checkpoint, resource)
+    run_restore(plugin, checkpoint, resource, {'restore_name': 'copy'})
+    assert snapshot(str(root / 'proj-a' / 'copy')) == before
+    assert os.path.exists(os.path.join(
+        os.fsencode(str(root / 'proj-a' / 'copy')), b'caf\xe9-\xff.bin'))
+
+
+def test_vanished_file_is_skipped(root, bank, plugin, monkeypatch):
+    top = root / 'proj-a' / 'docs'
+    top.mkdir(parents=True)
+    (top / 'kept').write_bytes(b'kept')
+    (top / 'gone').write_bytes(b'gone')
+    real_open = os.open
+
+    def vanishing_open(path, *args, **kwargs):
+        if path == 'gone':
+            raise FileNotFoundError(2, 'No such file or directory')
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, 'open', vanishing_open)
+    record = run_protect(plugin, make_checkpoint(bank),
+                         resource_of('proj-a', 'docs'))
+    assert 'gone (vanished)' in record['reason']
+    assert record['saved_info']['files'] == 1
+
+
+def test_a_parent_swapped_for_a_symlink_is_not_followed(tmp_path):
+    top = tmp_path / 'top'
+    (top / 'a').mkdir(parents=True)
+    (top / 'a' / 'f').write_bytes(b'inside')
+    outside = tmp_path / 'outside'
+    outside.mkdir()
+    (outside / 'f').write_bytes(b'secret')
+    expected = backup._identity(os.lstat(str(top / 'a' / 'f')))
+    os.rename(str(top / 'a'), str(tmp_path / 'moved'))
+    os.symlink(str(outside), str(top / 'a'))
+    root_fd = os.open(str(top), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with pytest.raises(backup._Vanished):
+            backup.open_file(root_fd, 'a/f', expected)
+        # A file replaced in place (same path, new inode) is read anew.
+        os.unlink(str(top / 'a'))
+        (top / 'a').mkdir()
+        (top / 'a' / 'f').write_bytes(b'replaced')
+        fd, st = backup.open_file(root_fd, 'a/f', expected)
+        try:
+            assert os.read(fd, 100) == b'replaced'
+        finally:
+            os.close(fd)
+    finally:
+        os.close(root_fd)
+
+
+def test_protect_reports_to_a_missing_report(root, bank, plugin):
+    # Hooks may be called without a report (e.g. from tools).
+    top = root / 'proj-a' / 'docs'
+    top.mkdir(parents=True)
+    resource = resource_of('proj-a', 'docs')
+    checkpoint = make_checkpoint(bank)
+    plugin.get_protect_operation(resource).on_main(
+        checkpoint=checkpoint, resource=resource, context=None,
+        parameters={}, report=None)
+    assert bank.exists(mf.manifest_key(checkpoint, resource.id))
+
+
+def test_bank_methods(bank):
+    bank.put_object('a/b', b'12345')
+    assert bank.exists('a/b') and not bank.exists('a/c')
+    assert not bank.exists('a')
+    assert bank.object_size('a/b') == 5
+    with pytest.raises(exception.BankObjectNotFound):
+        bank.object_size('a/c')
+    with pytest.raises(exception.BankObjectNotFound):
+        bank.object_size('a')
+    bank.sync(['a/b', 'x/y'])
+    with pytest.raises(exception.Invalid):
+        bank.exists('../etc')
+    big = os.urandom(2 << 20)
+    bank.put_object('big', big)
+    assert bank.get_object('big') == big
