@@ -126,3 +126,7 @@ class InvalidManifest(KarborException):
 
 class OperationLogNotFound(NotFound):
     message = 'Operation log %(operation_log_id)s could not be found.'
+
+
+class VerificationNotFound(NotFound):
+    message = 'Verification %(verification_id)s could not be found.'

@@ -19,6 +19,7 @@ from karbor.api.v1 import protectables
 from karbor.api.v1 import providers
 from karbor.api.v1 import restores
 from karbor.api.v1 import services
+from karbor.api.v1 import verifications
 from karbor.api import versions
 from karbor.conf import CONF
 from karbor.conf import paths
@@ -59,6 +60,10 @@ V1_ROUTES = {
     '/{project_id}/restores': {'GET': restores.index,
                                'POST': restores.create},
     '/{project_id}/restores/{restore_id}': {'GET': restores.show},
+    '/{project_id}/verifications': {'GET': verifications.index,
+                                    'POST': verifications.create},
+    '/{project_id}/verifications/{verification_id}': {
+        'GET': verifications.show},
     '/{project_id}/os-services': {'GET': services.index},
     '/{project_id}/os-services/{service_id}': {'PUT': services.update},
 }

@@ -167,6 +167,29 @@ class OperationLog(Base):
     extra_info: Mapped[dict | None] = mapped_column(JSON)
 
 
+class Verification(Base):
+    """A check that a checkpoint could be restored, without restoring it."""
+
+    __tablename__ = 'verifications'
+    __table_args__ = (
+        Index('verifications_project_id_created_at_idx', 'project_id',
+              'created_at'),
+        Index('verifications_checkpoint_id_idx', 'checkpoint_id'),
+        Index('verifications_status_host_idx', 'status', 'host'),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    provider_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    checkpoint_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    status: Mapped[str | None] = mapped_column(String(64))
+    host: Mapped[str | None] = mapped_column(String(255))
+    parameters: Mapped[dict | None] = mapped_column(JSON)
+    # Keyed "TYPE#ID": per resource "success" | "error" | "skipped".
+    resources_status: Mapped[dict | None] = mapped_column(JSON)
+    resources_reason: Mapped[dict | None] = mapped_column(JSON)
+
+
 def parse_time(value):
     """A naive UTC datetime from an ISO 8601 string (as we write them)."""
     parsed = datetime.datetime.fromisoformat(value)

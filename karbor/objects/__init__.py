@@ -11,3 +11,4 @@ def register_all():
     __import__('karbor.objects.plan')
     __import__('karbor.objects.restore')
     __import__('karbor.objects.service')
+    __import__('karbor.objects.verification')

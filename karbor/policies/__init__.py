@@ -14,6 +14,7 @@ from karbor.policies import protectables
 from karbor.policies import providers
 from karbor.policies import restores
 from karbor.policies import services
+from karbor.policies import verifications
 
 
 def list_rules():
@@ -26,4 +27,5 @@ def list_rules():
         providers.list_rules(),
         restores.list_rules(),
         services.list_rules(),
+        verifications.list_rules(),
     ))

@@ -2,6 +2,7 @@
 
 RPC API version history (the client is karbor.services.protection.rpcapi):
   1.0 - Initial version: protect, delete, restore.
+  1.1 - verify; delete takes scheduled_operation_id.
 """
 
 from concurrent import futures
@@ -17,10 +18,12 @@ from karbor import objects
 from karbor.objects import checkpoint as checkpoint_obj
 from karbor.objects import operation_log
 from karbor.objects import restore as restore_obj
+from karbor.objects import verification as verification_obj
 from karbor.services.protection import checkpoint as bank_checkpoint
 from karbor.services.protection.flows import delete as delete_flow
 from karbor.services.protection.flows import protect as protect_flow
 from karbor.services.protection.flows import restore as restore_flow
+from karbor.services.protection.flows import verify as verify_flow
 from karbor.services.protection import provider as provider_registry
 
 LOG = logging.getLogger(__name__)
@@ -33,7 +36,7 @@ INTERRUPTED = 'interrupted: the protection service running it stopped'
 
 class ProtectionManager(manager.Manager):
 
-    target = messaging.Target(version='1.0')
+    target = messaging.Target(version='1.1')
 
     def __init__(self, host):
         super().__init__(host)
@@ -86,6 +89,17 @@ class ProtectionManager(manager.Manager):
                     ctx, operation_log.RESTORE, INTERRUPTED,
                     restore_id=row.id)
                 LOG.warning('Restore %s was interrupted', row.id)
+        for row in objects.Verification.list_owned(
+                ctx, self.host, [verification_obj.VERIFYING]):
+            if row.conditional_update(
+                    {'status': verification_obj.ERROR,
+                     'resources_reason': {'': INTERRUPTED}},
+                    {'status': verification_obj.VERIFYING,
+                     'host': self.host}):
+                objects.OperationLog.fail_running(
+                    ctx, operation_log.VERIFY, INTERRUPTED,
+                    verification_id=row.id)
+                LOG.warning('Verification %s was interrupted', row.id)
 
     def _mark_bank_failed(self, row, status):
         try:
@@ -130,18 +144,20 @@ class ProtectionManager(manager.Manager):
         provider = provider_registry.get_registry().get(row.provider_id)
         protect_flow.run(context, row, provider, self._bank(provider))
 
-    def delete(self, context, checkpoint_id):
+    def delete(self, context, checkpoint_id, scheduled_operation_id=None):
         """Delete checkpoint ``checkpoint_id`` (already ``deleting``)."""
-        self._submit(self._delete, context, checkpoint_id)
+        self._submit(self._delete, context, checkpoint_id,
+                     scheduled_operation_id)
 
-    def _delete(self, context, checkpoint_id):
+    def _delete(self, context, checkpoint_id, scheduled_operation_id):
         row = objects.Checkpoint.get_by_id(
             karbor_context.get_admin_context(), checkpoint_id)
         if not row.conditional_update(
                 {'host': self.host}, {'status': checkpoint_obj.DELETING}):
             return
         provider = provider_registry.get_registry().get(row.provider_id)
-        delete_flow.run(context, row, provider, self._bank(provider))
+        delete_flow.run(context, row, provider, self._bank(provider),
+                        scheduled_operation_id)
 
     def restore(self, context, restore_id, restore_auth=None):
         """Run restore ``restore_id``; ``restore_auth`` is never stored."""
@@ -157,3 +173,17 @@ class ProtectionManager(manager.Manager):
         provider = provider_registry.get_registry().get(row.provider_id)
         restore_flow.run(context, row, restore_auth, provider,
                          self._bank(provider))
+
+    def verify(self, context, verification_id):
+        """Run verification ``verification_id`` (already ``verifying``)."""
+        self._submit(self._verify, context, verification_id)
+
+    def _verify(self, context, verification_id):
+        row = objects.Verification.get_by_id(
+            karbor_context.get_admin_context(), verification_id)
+        if not row.conditional_update(
+                {'host': self.host},
+                {'status': verification_obj.VERIFYING, 'host': None}):
+            return
+        provider = provider_registry.get_registry().get(row.provider_id)
+        verify_flow.run(context, row, provider, self._bank(provider))

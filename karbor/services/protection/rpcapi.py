@@ -6,6 +6,7 @@ the message claims that row before it starts.
 
 API version history:
   1.0 - Initial version: protect, delete, restore.
+  1.1 - verify; delete takes scheduled_operation_id.
 """
 
 from karbor import rpc
@@ -13,7 +14,7 @@ from karbor.services.protection import manager
 
 
 class ProtectionAPI(object):
-    RPC_API_VERSION = '1.0'
+    RPC_API_VERSION = '1.1'
 
     def __init__(self):
         self.client = rpc.get_client(manager.TOPIC, self.RPC_API_VERSION)
@@ -22,11 +23,20 @@ class ProtectionAPI(object):
         self.client.prepare(version='1.0').cast(
             context, 'protect', checkpoint_id=checkpoint_id)
 
-    def delete(self, context, checkpoint_id):
-        self.client.prepare(version='1.0').cast(
-            context, 'delete', checkpoint_id=checkpoint_id)
+    def delete(self, context, checkpoint_id, scheduled_operation_id=None):
+        if scheduled_operation_id is None:
+            self.client.prepare(version='1.0').cast(
+                context, 'delete', checkpoint_id=checkpoint_id)
+        else:
+            self.client.prepare(version='1.1').cast(
+                context, 'delete', checkpoint_id=checkpoint_id,
+                scheduled_operation_id=scheduled_operation_id)
 
     def restore(self, context, restore_id, restore_auth=None):
         self.client.prepare(version='1.0').cast(
             context, 'restore', restore_id=restore_id,
             restore_auth=restore_auth)
+
+    def verify(self, context, verification_id):
+        self.client.prepare(version='1.1').cast(
+            context, 'verify', verification_id=verification_id)

@@ -555,7 +555,7 @@ def test_restore_rebuilds_the_tree(karbor_server, demo_cli, demo_tree,
     assert json.loads(shown['parameters']) == {
         DIRECTORY: {'restore_name': RESTORED}}, shown
     assert resources_of(shown, 'resources_status') == {
-        demo_instance: 'restored'}, shown
+        '%s#%s' % (DIRECTORY, demo_instance): 'restored'}, shown
 
     restored = data_root / DEMO / RESTORED
     differences = tree_differences(demo_tree.snapshot, snapshot(restored))
@@ -587,9 +587,9 @@ def test_restore_onto_an_existing_name_fails(karbor_server, demo_cli,
     _created, shown = restore(karbor_server, demo_cli, first_checkpoint.id,
                               'restore_name=%s' % RESTORED)
     assert shown['status'] == 'error', shown
-    assert resources_of(shown, 'resources_status') == {
-        demo_instance: 'error'}, shown
-    reason = resources_of(shown, 'resources_reason')[demo_instance]
+    key = '%s#%s' % (DIRECTORY, demo_instance)
+    assert resources_of(shown, 'resources_status') == {key: 'error'}, shown
+    reason = resources_of(shown, 'resources_reason')[key]
     assert RESTORED in reason and 'exists' in reason, shown
     # The existing tree is left alone.
     assert tree_differences(before, snapshot(data_root / DEMO / RESTORED)) \

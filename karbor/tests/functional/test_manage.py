@@ -9,6 +9,7 @@ import pytest
 from karbor.api import listing
 from karbor.conf import CONF
 from karbor import context
+from karbor.db import migration
 from karbor import objects
 
 
@@ -40,7 +41,7 @@ def test_db_sync_and_version(manage):
     assert result.returncode == 0, result.stderr
     result = manage('db', 'version')
     assert result.returncode == 0
-    assert result.stdout.strip() == '0003'
+    assert result.stdout.strip() == migration.version()
 
 
 def test_operation_log_purge(manage):

@@ -138,7 +138,8 @@ def test_protect_restore_delete(api, protection, data_root):
                      {DIRECTORY: {'restore_name': 'docs-back'}})
     assert result['status'] == 'success', result
     resource_id = plan['resources'][0]['id']
-    assert result['resources_status'] == {resource_id: 'restored'}
+    assert result['resources_status'] == {
+        '%s#%s' % (DIRECTORY, resource_id): 'restored'}
     assert snapshot(os.path.join(project_root('demo'), 'docs-back')) == \
         snapshot(source)
 

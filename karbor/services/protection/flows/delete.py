@@ -109,5 +109,10 @@ def run(context, checkpoint_row, provider, bank,
                           'checkpoint': checkpoint, 'context': context,
                           'report': report, 'operation_kwargs': {},
                           'scheduled_operation_id': scheduled_operation_id})
+    except exception.KarborException as exc:
+        # An expected failure (what the plugin reported): recorded,
+        # no traceback needed.
+        LOG.warning('Delete of checkpoint %s failed: %s',
+                    checkpoint_row.id, exc)
     except Exception:
         LOG.exception('Delete of checkpoint %s failed', checkpoint_row.id)

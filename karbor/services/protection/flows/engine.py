@@ -27,6 +27,19 @@ def summarize(report, failed_status='error'):
     return '; '.join(reasons)
 
 
+def keyed_outcomes(report):
+    """({"TYPE#ID": status}, {"TYPE#ID": reason}) of a report's resources,
+    the shape restores and verifications show."""
+    statuses, reasons = {}, {}
+    for resource_id, record in (report.snapshot().items()
+                                if report is not None else ()):
+        key = '%s#%s' % (record.get('type'), resource_id)
+        statuses[key] = record.get('status')
+        if record.get('reason'):
+            reasons[key] = record['reason']
+    return statuses, reasons
+
+
 def start_log(context, operation_type, project_id, report, **ids):
     """Open the operation's log; the report keeps its extra_info current."""
     log = objects.OperationLog.start(context, operation_type, project_id,

@@ -13,6 +13,7 @@ from taskflow.patterns import linear_flow
 from taskflow import task
 
 from karbor.db import models
+from karbor import exception
 from karbor.objects import checkpoint as checkpoint_obj
 from karbor.objects import operation_log
 from karbor.services.protection import checkpoint as bank_checkpoint
@@ -144,6 +145,11 @@ def run(context, checkpoint_row, provider, bank):
         engine.run(flow, {'checkpoint_row': checkpoint_row,
                           'checkpoint': checkpoint, 'context': context,
                           'report': report, 'operation_kwargs': {}})
+    except exception.KarborException as exc:
+        # An expected failure (what the plugin reported): recorded,
+        # no traceback needed.
+        LOG.warning('Protect of checkpoint %s failed: %s',
+                    checkpoint_row.id, exc)
     except Exception:
         # The revert has recorded the failure; keep the trace for admins.
         LOG.exception('Protect of checkpoint %s failed', checkpoint_row.id)

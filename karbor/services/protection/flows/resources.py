@@ -44,7 +44,10 @@ class HookTask(task.Task):
             report.update(self.resource, status='error',
                           reason=str(exc) or exc.__class__.__name__)
             raise
-        if self.hook == HOOKS[-1]:
+        # A hook may have reported a finding (a verify that found damage)
+        # without raising; only a clean run counts as done.
+        if self.hook == HOOKS[-1] and report.get(
+                self.resource.id).get('status') == 'running':
             report.update(self.resource, status='done')
 
 

@@ -11,6 +11,7 @@ from oslo_log import log as logging
 from taskflow.patterns import linear_flow
 from taskflow import task
 
+from karbor import exception
 from karbor.objects import operation_log
 from karbor.objects import restore as restore_obj
 from karbor.services.protection import checkpoint as bank_checkpoint
@@ -65,12 +66,10 @@ class CompleteRestore(task.Task):
 
 
 def _record(restore_row, status, report):
-    records = report.snapshot() if report is not None else {}
+    statuses, reasons = engine.keyed_outcomes(report)
     restore_row.conditional_update(
-        {'status': status,
-         'resources_status': {rid: r['status'] for rid, r in records.items()},
-         'resources_reason': {rid: r['reason'] for rid, r in records.items()
-                              if r.get('reason')}},
+        {'status': status, 'resources_status': statuses,
+         'resources_reason': reasons},
         {'status': restore_obj.IN_PROGRESS})
 
 
@@ -118,5 +117,9 @@ def run(context, restore_row, restore_auth, provider, bank):
             'context': context, 'report': report,
             'operation_kwargs': {
                 'restore': RestoreRequest(restore_row, restore_auth)}})
+    except exception.KarborException as exc:
+        # An expected failure (what the plugin reported): recorded,
+        # no traceback needed.
+        LOG.warning('Restore %s failed: %s', restore_row.id, exc)
     except Exception:
         LOG.exception('Restore %s failed', restore_row.id)

@@ -15,6 +15,7 @@ EXPECTED_FINGERPRINTS = {
     'Plan': '1.0-9d0d4fc0239495b7f2d5182fd8e3745d',
     'Restore': '1.0-5e09f29246a3547c5bd39227e0cc7f64',
     'Service': '1.0-4837d1814f40021b49fc58023af058f3',
+    'Verification': '1.0-ba3dc8668aa5366d0d46b97cd16c1e38',
 }
 
 

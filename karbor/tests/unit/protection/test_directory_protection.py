@@ -713,3 +713,34 @@ def test_bank_methods(bank):
     big = os.urandom(2 << 20)
     bank.put_object('big', big)
     assert bank.get_object('big') == big
+
+
+def test_default_bank_methods():
+    from karbor.services.protection.banks import base as bank_base
+
+    class MemoryBank(bank_base.BankPlugin):
+        def __init__(self):
+            self.objects = {}
+
+        def put_object(self, key, data):
+            self.objects[key] = data
+
+        def get_object(self, key):
+            try:
+                return self.objects[key]
+            except KeyError:
+                raise exception.BankObjectNotFound(key=key)
+
+        def list_objects(self, prefix='', marker=None, limit=None):
+            return sorted(k for k in self.objects if k.startswith(prefix))
+
+        def delete_object(self, key):
+            self.objects.pop(key, None)
+
+    memory = MemoryBank()
+    memory.put_object('k', b'abc')
+    assert memory.exists('k') and not memory.exists('j')
+    assert memory.object_size('k') == 3
+    with pytest.raises(exception.BankObjectNotFound):
+        memory.object_size('j')
+    assert memory.sync(['k']) is None

@@ -1,0 +1,39 @@
+"""The Verification object: a checkpoint checked without a restore."""
+
+from oslo_versionedobjects import base as ovo_base
+from oslo_versionedobjects import fields
+
+from karbor.db import models
+from karbor import exception
+from karbor.objects import base
+
+VERIFYING = 'verifying'
+SUCCESS = 'success'
+ERROR = 'error'
+STATUSES = (VERIFYING, SUCCESS, ERROR)
+
+
+@base.KarborObjectRegistry.register
+class Verification(base.ProjectObject, base.TimestampedObject,
+                   ovo_base.VersionedObjectDictCompat):
+    """A verification and its per-resource outcome.
+
+    Version history:
+      1.0 - initial version
+    """
+
+    VERSION = '1.0'
+    model = models.Verification
+    not_found = exception.VerificationNotFound
+
+    fields = dict(base.TimestampedObject.fields, **{
+        'id': fields.StringField(),
+        'project_id': fields.StringField(),
+        'provider_id': fields.StringField(),
+        'checkpoint_id': fields.StringField(),
+        'status': fields.StringField(nullable=True),
+        'host': fields.StringField(nullable=True),
+        'parameters': base.JsonField(nullable=True),
+        'resources_status': base.JsonField(nullable=True),
+        'resources_reason': base.JsonField(nullable=True),
+    })

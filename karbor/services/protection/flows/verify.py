@@ -1,0 +1,134 @@
+"""The verify flow: is every byte a restore would need there and intact?
+
+InitiateVerify (operation log ``verifying``) -> the resources' verify
+hooks -> CompleteVerify. The verification is ``success`` only if every
+resource of the checkpoint was verified and found intact: a resource
+whose plugin cannot verify is ``skipped`` (with the reason) and makes the
+verification an ``error``, never a silent success. A plugin reports damage
+per resource (status ``error`` and a reason naming what is damaged), so
+one damaged resource does not stop the others from being checked; an
+exception reverts the flow, and InitiateVerify's revert ends the
+verification and its log in ``error``.
+"""
+
+from oslo_log import log as logging
+from taskflow.patterns import linear_flow
+from taskflow import task
+
+from karbor import exception
+from karbor.objects import operation_log
+from karbor.objects import verification as verification_obj
+from karbor.services.protection import checkpoint as bank_checkpoint
+from karbor.services.protection.flows import engine
+from karbor.services.protection.flows import resources as resource_flow
+from karbor.services.protection import resource as resource_mod
+
+LOG = logging.getLogger(__name__)
+
+SKIPPED = 'skipped'
+
+
+class VerifyRequest(object):
+    """What verify hooks get as ``verification``."""
+
+    def __init__(self, row):
+        self.id = row.id
+        self.parameters = row.parameters or {}
+
+
+def _log_ids(row, checkpoint):
+    plan = checkpoint.plan if checkpoint is not None else {}
+    return {'verification_id': row.id, 'checkpoint_id': row.checkpoint_id,
+            'provider_id': row.provider_id, 'plan_id': plan.get('id')}
+
+
+class InitiateVerify(task.Task):
+
+    default_provides = 'operation_log'
+
+    def execute(self, context, verification_row, checkpoint, report):
+        return engine.start_log(context, operation_log.VERIFY,
+                                verification_row.project_id, report,
+                                **_log_ids(verification_row, checkpoint))
+
+    def revert(self, verification_row, report, result, *args, **kwargs):
+        reason = engine.summarize(report) or 'verification failed'
+        report.fail_unfinished('not verified: %s' % reason)
+        if isinstance(result, operation_log.OperationLog):
+            engine.end_log(result, report, False, reason)
+        _record(verification_row, verification_obj.ERROR, report)
+
+
+class CompleteVerify(task.Task):
+
+    def execute(self, verification_row, report, operation_log):
+        report.finish('success')
+        problems = ['%s %s: %s' % (r.get('type'), rid, r.get('reason'))
+                    for rid, r in sorted(report.snapshot().items())
+                    if r.get('status') != 'success']
+        succeeded = not problems
+        engine.end_log(operation_log, report, succeeded,
+                       None if succeeded else '; '.join(problems))
+        _record(verification_row, verification_obj.SUCCESS if succeeded
+                else verification_obj.ERROR, report)
+
+
+def _record(row, status, report):
+    statuses, reasons = engine.keyed_outcomes(report)
+    row.conditional_update(
+        {'status': status, 'resources_status': statuses,
+         'resources_reason': reasons},
+        {'status': verification_obj.VERIFYING})
+
+
+def fail(row, reason):
+    row.conditional_update(
+        {'status': verification_obj.ERROR,
+         'resources_reason': {'': reason}},
+        {'status': verification_obj.VERIFYING})
+
+
+def run(context, row, provider, bank):
+    report = None
+    checkpoint = None
+    try:
+        try:
+            checkpoint = bank_checkpoint.Checkpoint.load(bank,
+                                                         row.checkpoint_id)
+        except exception.CheckpointNotFound:
+            raise exception.CheckpointOperationFailed(
+                reason='the metadata of checkpoint %s is missing from the '
+                       'bank' % row.checkpoint_id)
+        graph = checkpoint.resource_graph
+        report = resource_mod.OperationReport(
+            node.value for node in resource_mod.walk(graph))
+        plugins = {}
+
+        def operation(res):
+            plugin = provider.plugin(res.type, bank, plugins)
+            verify = plugin.get_verify_operation(res)
+            if verify is None:
+                report.update(res, status=SKIPPED, reason=(
+                    'not verified: the %s plugin has no verify operation'
+                    % res.type))
+            return verify
+
+        flow = linear_flow.Flow('verify-%s' % row.id)
+        flow.add(InitiateVerify(),
+                 resource_flow.build(graph, operation, row.parameters),
+                 CompleteVerify())
+    except Exception as exc:
+        LOG.warning('Verification %s could not start: %s', row.id, exc)
+        engine.log_failure(context, operation_log.VERIFY, row.project_id,
+                           str(exc), **_log_ids(row, checkpoint))
+        fail(row, str(exc))
+        return
+    try:
+        engine.run(flow, {
+            'verification_row': row, 'checkpoint': checkpoint,
+            'context': context, 'report': report,
+            'operation_kwargs': {'verification': VerifyRequest(row)}})
+    except exception.KarborException as exc:
+        LOG.warning('Verification %s failed: %s', row.id, exc)
+    except Exception:
+        LOG.exception('Verification %s failed', row.id)
