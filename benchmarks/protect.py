@@ -54,6 +54,7 @@ Usage::
 import argparse
 import collections
 from concurrent import futures
+import faulthandler
 import hashlib
 import http.client
 import json
@@ -62,6 +63,7 @@ import platform
 import random
 import re
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -579,47 +581,58 @@ class StackSampler(threading.Thread):
             out.write(json.dumps(record) + '\n')
 
     def _sample(self, me):
-        natives = {t.ident: (t.native_id, t.name)
-                   for t in threading.enumerate()}
-        frames = sys._current_frames()
+        # CPU times first: reading /proc releases the GIL, and holding
+        # other threads' frames meanwhile would keep their locals (chunk
+        # buffers) alive after they return.
+        cpu = {}
+        for thread in threading.enumerate():
+            native = thread.native_id
+            now = self._schedstat(native) if native is not None else None
+            last = self._cpu_last.get(native)
+            if now is not None:
+                self._cpu_last[native] = now
+            cpu[thread.ident] = (
+                _thread_group(thread.name),
+                max(0, now - last) if None not in (now, last) else 0)
         self.samples += 1
-        for ident, frame in frames.items():
-            if ident == me:
-                continue
-            native, name = natives.get(ident, (None, '?'))
-            group = self.threads[_thread_group(name)]
-            cpu = 0
-            if native is not None:
-                now = self._schedstat(native)
-                last = self._cpu_last.get(native)
-                if now is not None:
-                    self._cpu_last[native] = now
-                    if last is not None:
-                        cpu = max(0, now - last)
-            group['cpu_ns'] += cpu
-            code = frame.f_code
-            leaf = (os.path.basename(code.co_filename), code.co_name)
-            idle = leaf in IDLE_LEAVES
+        stacks = []
+        frames = sys._current_frames()
+        try:
+            for ident, frame in frames.items():
+                if ident != me:
+                    stacks.append((ident, self._stack(frame)))
+        finally:
+            del frames
+            frame = None
+        for ident, (idle, keys) in stacks:
+            name, used = cpu.get(ident, ('?', 0))
+            group = self.threads[name]
+            group['cpu_ns'] += used
             group['idle' if idle else 'busy'] += 1
-            if idle and not cpu:
-                continue
-            keys = []
-            seen = set()
-            walk = frame
-            while walk is not None:
-                key = _code_key(walk.f_code)
-                if key not in seen:
-                    seen.add(key)
-                    keys.append(key)
-                walk = walk.f_back
             if not idle:
                 self.self_wall[keys[0]] += 1
                 for key in keys:
                     self.incl_wall[key] += 1
-            if cpu:
-                self.self_cpu[keys[0]] += cpu
+            if used:
+                self.self_cpu[keys[0]] += used
                 for key in keys:
-                    self.incl_cpu[key] += cpu
+                    self.incl_cpu[key] += used
+
+    @staticmethod
+    def _stack(frame):
+        """(idle, distinct function keys from the leaf up)."""
+        code = frame.f_code
+        idle = (os.path.basename(code.co_filename),
+                code.co_name) in IDLE_LEAVES
+        keys = []
+        seen = set()
+        while frame is not None:
+            key = _code_key(frame.f_code)
+            if key not in seen:
+                seen.add(key)
+                keys.append(key)
+            frame = frame.f_back
+        return idle, keys
 
     def run(self):
         me = threading.get_ident()
@@ -640,6 +653,9 @@ def serve_profiled(argv):
         sys.path.insert(0, REPO)
     from karbor.cmd import all as karbor_all
     sys.argv = ['karbor-all'] + karbor_args
+    # Every thread's stack on SIGUSR2 (to the log), even if the server
+    # is stuck: the benchmark asks for it when a request fails.
+    faulthandler.register(signal.SIGUSR2, all_threads=True)
     StackSampler(out_path, ctl_path, interval).start()
     return karbor_all.main(karbor_args)
 
@@ -798,6 +814,8 @@ class KarborServer(object):
                          headers=headers)
             resp = conn.getresponse()
             raw = resp.read()
+        except (OSError, http.client.HTTPException) as exc:
+            raise ApiError('%s %s: %s' % (method, path, exc or repr(exc)))
         finally:
             conn.close()
         if resp.status not in expect:
@@ -829,6 +847,36 @@ def checkpoint_figures(bank_path, checkpoint_id, resource_id):
         return {}
 
 
+def run_phase(server, phase, plan, checkpoint_ids, args):
+    """POST one protect or restore and poll it to its final status."""
+    if phase == 'restore':
+        posted = server.call('POST', '/restores', {'restore': {
+            'provider_id': PROVIDER_ID,
+            'checkpoint_id': checkpoint_ids[0],
+            'parameters': {RESOURCE_TYPE: {
+                'restore_name': KARBOR_RESTORE_NAME}}}})['restore']
+        final = server.wait_for('/restores/%s' % posted['id'], 'restore',
+                                ('success', 'error'), args.timeout,
+                                args.poll)
+        ok = final['status'] == 'success'
+        note = '' if ok else 'restore %s: %s' % (
+            final['status'], final.get('resources_reason'))
+        return ok, note, posted, final
+    checkpoints = '/providers/%s/checkpoints' % PROVIDER_ID
+    posted = server.call('POST', checkpoints, {'checkpoint': {
+        'plan_id': plan['id']}})['checkpoint']
+    final = server.wait_for('%s/%s' % (checkpoints, posted['id']),
+                            'checkpoint', ('available', 'error'),
+                            args.timeout, args.poll)
+    ok = final['status'] == 'available'
+    note = '' if ok else 'checkpoint %s: %s' % (
+        final['status'], final.get('error_reason') or
+        final.get('resources_status'))
+    if ok:
+        checkpoint_ids.append(posted['id'])
+    return ok, note, posted, final
+
+
 def run_karbor(args, work, source, expected, tree_bytes):
     """Protect, protect again, restore through the API; verify."""
     results = {}
@@ -857,7 +905,6 @@ def run_karbor(args, work, source, expected, tree_bytes):
             'resources': [{'id': resource['id'], 'type': RESOURCE_TYPE,
                            'name': resource['name']}],
             'parameters': {}}})['plan']
-        checkpoints = '/providers/%s/checkpoints' % PROVIDER_ID
         checkpoint_ids = []
         for phase, label in PHASES:
             if phase == 'restore' and not checkpoint_ids:
@@ -867,30 +914,15 @@ def run_karbor(args, work, source, expected, tree_bytes):
             cpu_before = server.cpu_seconds()
             server.sampler.set_phase(phase)
             started = time.perf_counter()
-            if phase == 'restore':
-                posted = server.call('POST', '/restores', {'restore': {
-                    'provider_id': PROVIDER_ID,
-                    'checkpoint_id': checkpoint_ids[0],
-                    'parameters': {RESOURCE_TYPE: {
-                        'restore_name': KARBOR_RESTORE_NAME}}}})['restore']
-                final = server.wait_for('/restores/%s' % posted['id'],
-                                        'restore', ('success', 'error'),
-                                        args.timeout, args.poll)
-                ok = final['status'] == 'success'
-                note = '' if ok else 'restore %s: %s' % (
-                    final['status'], final.get('resources_reason'))
-            else:
-                posted = server.call('POST', checkpoints, {'checkpoint': {
-                    'plan_id': plan['id']}})['checkpoint']
-                final = server.wait_for(
-                    '%s/%s' % (checkpoints, posted['id']), 'checkpoint',
-                    ('available', 'error'), args.timeout, args.poll)
-                ok = final['status'] == 'available'
-                note = '' if ok else 'checkpoint %s: %s' % (
-                    final['status'], final.get('error_reason') or
-                    final.get('resources_status'))
-                if ok:
-                    checkpoint_ids.append(posted['id'])
+            try:
+                ok, note, posted, final = run_phase(
+                    server, phase, plan, checkpoint_ids, args)
+            except ApiError as exc:
+                seconds = time.perf_counter() - started
+                server.sampler.set_phase(None)
+                results[phase] = Outcome(label, seconds, ok=False,
+                                         note=str(exc))
+                raise
             seconds = time.perf_counter() - started
             server.sampler.set_phase(None)
             cpu_after = server.cpu_seconds()
@@ -907,11 +939,17 @@ def run_karbor(args, work, source, expected, tree_bytes):
                     server.bank_path, posted['id'], resource['id'])
             print('karbor: %s %s in %.2fs' % (
                 label, final['status'], seconds), flush=True)
-    except (ApiError, OSError, http.client.HTTPException) as exc:
+    except ApiError as exc:
         print('karbor: %s' % exc, flush=True)
         info['error'] = str(exc)
+        if server.profile_out and server.proc.poll() is None:
+            # The profiling wrapper dumps every thread's stack.
+            os.kill(server.proc.pid, signal.SIGUSR2)
+            time.sleep(1)
     finally:
         server.stop()
+    if info.get('error'):
+        info['log_tail'] = server.log_tail(args.log_lines)
     restored = os.path.join(work, 'data', PROJECT, KARBOR_RESTORE_NAME)
     if 'restore' in results and results['restore'].ok:
         info['verify'] = compare_trees(expected, scan_tree(restored))
@@ -1250,7 +1288,8 @@ def evaluate(args, tree_bytes, karbor, kinfo, restic, rinfo, borg, binfo,
             notes.append('%s: %s' % (outcome.name, outcome.note))
     for name, info in (('karbor', kinfo), ('restic', rinfo),
                        ('borg', binfo)):
-        if info.get('error'):
+        if info.get('error') and not any(
+                note.endswith(info['error']) for note in notes):
             notes.append('%s: %s' % (name, info['error']))
         for problem in (info.get('verify') or [])[:12]:
             notes.append('%s restore differs: %s' % (name, problem))
@@ -1328,6 +1367,9 @@ def parse_args(argv):
                         help='run karbor-all under a sampling profiler and '
                              'print where its time went')
     parser.add_argument('--profile-interval', type=float, default=0.01)
+    parser.add_argument('--log-lines', type=int, default=300,
+                        help='lines of the karbor-all log printed when an '
+                             'API call fails (default 300)')
     parser.add_argument('--top', type=int, default=12,
                         help='functions per profile list (default 12)')
     return parser.parse_args(argv)
@@ -1404,6 +1446,10 @@ def main(argv=None):
                                        restic, rinfo, borg, binfo, tar)
         print_report(args, plan, tree_bytes, rows, checks, notes, header)
         print_profile(kinfo.get('profile'), args.top)
+        if kinfo.get('log_tail'):
+            print()
+            print('last lines of the karbor-all log:')
+            print(kinfo['log_tail'])
     finally:
         if args.keep:
             print('kept %s' % work)

@@ -117,7 +117,7 @@ class InvalidRestoreName(Invalid):
 
 
 class ChunkCorrupted(KarborException):
-    message = 'Bank object %(key)s is corrupt: %(reason)s'
+    message = 'Bank object %(key)s is missing or corrupt: %(reason)s'
 
 
 class InvalidManifest(KarborException):
@@ -130,3 +130,17 @@ class OperationLogNotFound(NotFound):
 
 class VerificationNotFound(NotFound):
     message = 'Verification %(verification_id)s could not be found.'
+
+
+class TriggerNotFound(NotFound):
+    message = 'Trigger %(trigger_id)s could not be found.'
+
+
+class TriggerInUse(Conflict):
+    message = ('Trigger %(trigger_id)s is used by scheduled operation(s) '
+               '%(operations)s; delete them first.')
+
+
+class ScheduledOperationNotFound(NotFound):
+    message = ('Scheduled operation %(scheduled_operation_id)s could not be '
+               'found.')

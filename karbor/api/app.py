@@ -18,7 +18,9 @@ from karbor.api.v1 import plans
 from karbor.api.v1 import protectables
 from karbor.api.v1 import providers
 from karbor.api.v1 import restores
+from karbor.api.v1 import scheduled_operations
 from karbor.api.v1 import services
+from karbor.api.v1 import triggers
 from karbor.api.v1 import verifications
 from karbor.api import versions
 from karbor.conf import CONF
@@ -64,6 +66,18 @@ V1_ROUTES = {
                                     'POST': verifications.create},
     '/{project_id}/verifications/{verification_id}': {
         'GET': verifications.show},
+    '/{project_id}/triggers': {'GET': triggers.index,
+                               'POST': triggers.create},
+    '/{project_id}/triggers/{trigger_id}': {
+        'GET': triggers.show, 'PUT': triggers.update,
+        'DELETE': triggers.delete},
+    '/{project_id}/scheduled_operations': {
+        'GET': scheduled_operations.index,
+        'POST': scheduled_operations.create},
+    '/{project_id}/scheduled_operations/{scheduled_operation_id}': {
+        'GET': scheduled_operations.show,
+        'PUT': scheduled_operations.update,
+        'DELETE': scheduled_operations.delete},
     '/{project_id}/os-services': {'GET': services.index},
     '/{project_id}/os-services/{service_id}': {'PUT': services.update},
 }

@@ -18,6 +18,8 @@ from karbor.policies import base as base_policies
 from karbor import policy
 
 _PAGING_PARAMS = {'limit', 'marker', 'sort', 'sort_key', 'sort_dir'}
+# What the ``ignore`` converter returns: accepted, but not filtered on.
+IGNORED = object()
 _TENANT_PARAMS = {'all_tenants', 'project_id'}
 _DIRECTIONS = ('asc', 'desc')
 
@@ -114,7 +116,9 @@ def parse(req, sort_keys, default_sort, filters=None, project_scoped=True,
                       list(default_sort))
     for name, convert in filters.items():
         if name in params:
-            query.filters[name] = convert(name, params[name])
+            value = convert(name, params[name])
+            if value is not IGNORED:
+                query.filters[name] = value
 
     if project_scoped:
         ctx = req.environ[middleware.CONTEXT_KEY]
@@ -184,3 +188,17 @@ def one_of(*choices):
                 field=name, reason='must be one of %s' % ', '.join(choices))
         return value
     return convert
+
+
+def boolean(name, value):
+    """Filter converter: true/false, 1/0, yes/no."""
+    try:
+        return strutils.bool_from_string(value, strict=True)
+    except ValueError:
+        raise exception.InvalidInput(field=name, reason='must be a boolean')
+
+
+def ignore(name, value):
+    """Filter converter of a parameter the released clients send but the
+    API does not filter on (such as a trigger's ``properties``)."""
+    return IGNORED

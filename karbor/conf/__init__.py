@@ -11,12 +11,14 @@ from karbor.conf import api
 from karbor.conf import bank
 from karbor.conf import database
 from karbor.conf import default
+from karbor.conf import operationengine
 from karbor.conf import protection
 from karbor.conf import service
 
 CONF = cfg.CONF
 
-_MODULES = (default, api, database, service, bank, protection)
+_MODULES = (default, api, database, service, bank, protection,
+            operationengine)
 
 for _module in _MODULES:
     _module.register_opts(CONF)

@@ -64,7 +64,9 @@ directory_opts = [
                 help='fsync every restored file and directory before the '
                      'restored tree is renamed into place, so that a crash '
                      'never leaves a tree with lost data under its final '
-                     'name. Disable only to trade that for speed.'),
+                     'name. The data is written back as it is restored, so '
+                     'this mostly costs one disk-cache flush per file. '
+                     'Disable only to trade that guarantee for speed.'),
 ]
 
 

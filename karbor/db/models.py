@@ -190,6 +190,93 @@ class Verification(Base):
     resources_reason: Mapped[dict | None] = mapped_column(JSON)
 
 
+class Trigger(Base):
+    """When scheduled operations run: a time pattern and its bounds."""
+
+    __tablename__ = 'triggers'
+    __table_args__ = (
+        Index('triggers_project_id_created_at_idx', 'project_id',
+              'created_at'),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    type: Mapped[str] = mapped_column(String(64), nullable=False)
+    # {"format", "pattern", "start_time", "end_time", "window"}
+    properties: Mapped[dict] = mapped_column(JSON, nullable=False)
+
+
+class ScheduledOperation(Base):
+    """An operation the operation engine starts whenever its trigger fires.
+
+    ``next_run_at`` is the due time of its next run. An engine claims a
+    due run by moving it forward with a compare-and-swap, so that of
+    several engines exactly one starts each run.
+    """
+
+    __tablename__ = 'scheduled_operations'
+    __table_args__ = (
+        Index('scheduled_operations_project_id_created_at_idx',
+              'project_id', 'created_at'),
+        Index('scheduled_operations_trigger_id_idx', 'trigger_id'),
+        # The engines' poll: live, enabled operations by due time.
+        Index('scheduled_operations_due_idx', 'deleted', 'enabled',
+              'next_run_at'),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    # The creator: runs act as this user in project_id.
+    user_id: Mapped[str | None] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    description: Mapped[str | None] = mapped_column(String(255))
+    operation_type: Mapped[str] = mapped_column(String(64), nullable=False)
+    trigger_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    # {"provider_id", "plan_id", "max_backups", "retention_duration"}
+    operation_definition: Mapped[dict] = mapped_column(JSON, nullable=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True,
+                                          nullable=False)
+    next_run_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    # The engine that claimed the latest run.
+    claimed_by: Mapped[str | None] = mapped_column(String(255))
+    # The latest run: its due time, result, reason and checkpoint.
+    last_run_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    last_run_result: Mapped[str | None] = mapped_column(String(64))
+    last_run_reason: Mapped[str | None] = mapped_column(Text)
+    last_run_checkpoint_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class ScheduledOperationRun(Base):
+    """One due time of a scheduled operation: run, or skipped and why.
+
+    The unique (operation, due time) pair is the second guard, after the
+    claim, against running one due time twice.
+    """
+
+    __tablename__ = 'scheduled_operation_runs'
+    __table_args__ = (
+        UniqueConstraint('scheduled_operation_id', 'due_at',
+                         name='uniq_scheduled_operation_runs0operation0due'),
+        Index('scheduled_operation_runs_status_host_idx', 'status', 'host'),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    scheduled_operation_id: Mapped[str] = mapped_column(String(36),
+                                                        nullable=False)
+    due_at: Mapped[datetime.datetime] = mapped_column(DateTime,
+                                                      nullable=False)
+    # started, succeeded, failed or skipped.
+    status: Mapped[str] = mapped_column(String(64), nullable=False)
+    # The operation engine that claimed it.
+    host: Mapped[str | None] = mapped_column(String(255))
+    checkpoint_id: Mapped[str | None] = mapped_column(String(36))
+    reason: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    ended_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+
+
 def parse_time(value):
     """A naive UTC datetime from an ISO 8601 string (as we write them)."""
     parsed = datetime.datetime.fromisoformat(value)

@@ -2,6 +2,7 @@
 
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
+from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
 
@@ -110,12 +111,19 @@ class ProjectObject(KarborObject):
         return stmt
 
     def create(self):
+        """Insert the row; a Core INSERT, with no ORM unit of work, since
+        every operation writes several rows (its log among them)."""
         values = self.obj_get_changes()
+        values.setdefault('created_at', models.utcnow())
+        values.setdefault('deleted', False)
         with db.writer.using(self._context) as session:
-            row = self.model(**values)
-            session.add(row)
-            session.flush()
-            self._from_db_object(self._context, self, row)
+            session.execute(insert(self.model).values(**values))
+        for name in self.fields:
+            if name in values:
+                setattr(self, name, values[name])
+            elif not self.obj_attr_is_set(name):
+                setattr(self, name, None)
+        self.obj_reset_changes()
 
     def save(self):
         values = self.obj_get_changes()

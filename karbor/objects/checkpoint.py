@@ -2,10 +2,13 @@
 
 import datetime
 
+from oslo_utils import uuidutils
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
+from sqlalchemy import select
 
 from karbor.db import models
+from karbor.db import session as db
 from karbor import exception
 from karbor.objects import base
 
@@ -44,6 +47,47 @@ class Checkpoint(base.ProjectObject, base.TimestampedObject,
         'resources_status': base.JsonField(nullable=True),
         'error_reason': fields.StringField(nullable=True),
     })
+
+    @classmethod
+    def for_plan(cls, context, plan, extra_info=None):
+        """Create the row of a new checkpoint of ``plan``, ``protecting``.
+
+        The plan is copied into the checkpoint, so that editing or deleting
+        the plan later does not change what the checkpoint holds. The row
+        waits (host unset) for the protection service that the caller
+        casts ``protect`` to.
+        """
+        checkpoint = cls(
+            context, id=uuidutils.generate_uuid(),
+            project_id=plan.project_id, provider_id=plan.provider_id,
+            plan_id=plan.id, status=PROTECTING, host=None,
+            protection_plan={'id': plan.id, 'name': plan.name,
+                             'description': plan.description,
+                             'provider_id': plan.provider_id,
+                             'resources': plan.resources,
+                             'parameters': plan.parameters},
+            extra_info=extra_info or {})
+        checkpoint.create()
+        return checkpoint
+
+    @classmethod
+    def list_of_scheduled_operation(cls, context, plan_id,
+                                    scheduled_operation_id, statuses):
+        """The plan's checkpoints in ``statuses`` that a scheduled
+        operation made, newest first."""
+        with db.reader.using(context) as session:
+            rows = session.execute(
+                select(models.Checkpoint).where(
+                    models.Checkpoint.plan_id == plan_id,
+                    models.Checkpoint.status.in_(statuses),
+                    models.Checkpoint.deleted.is_(False))
+                .order_by(models.Checkpoint.created_at.desc(),
+                          models.Checkpoint.id.desc())).scalars().all()
+            # extra_info is JSON; matching inside it in SQL differs from
+            # one database to the next, and a plan has few checkpoints.
+            return [cls.from_db(context, row) for row in rows
+                    if (row.extra_info or {}).get(
+                        'scheduled_operation_id') == scheduled_operation_id]
 
     @classmethod
     def get_in_provider(cls, context, provider_id, checkpoint_id):

@@ -13,7 +13,9 @@ from karbor.policies import plans
 from karbor.policies import protectables
 from karbor.policies import providers
 from karbor.policies import restores
+from karbor.policies import scheduled_operations
 from karbor.policies import services
+from karbor.policies import triggers
 from karbor.policies import verifications
 
 
@@ -26,6 +28,8 @@ def list_rules():
         protectables.list_rules(),
         providers.list_rules(),
         restores.list_rules(),
+        scheduled_operations.list_rules(),
         services.list_rules(),
+        triggers.list_rules(),
         verifications.list_rules(),
     ))

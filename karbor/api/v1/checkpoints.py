@@ -87,17 +87,7 @@ def create(req):
             reason='plan %s belongs to provider %s' % (plan.id,
                                                        plan.provider_id))
     extra_info = body.get('extra-info') or body.get('extra_info') or {}
-    checkpoint = objects.Checkpoint(
-        ctx, id=uuidutils.generate_uuid(), project_id=plan.project_id,
-        provider_id=provider.id, plan_id=plan.id,
-        status=checkpoint_obj.PROTECTING, host=None,
-        protection_plan={'id': plan.id, 'name': plan.name,
-                         'description': plan.description,
-                         'provider_id': plan.provider_id,
-                         'resources': plan.resources,
-                         'parameters': plan.parameters},
-        extra_info=extra_info)
-    checkpoint.create()
+    checkpoint = objects.Checkpoint.for_plan(ctx, plan, extra_info)
     rpcapi.ProtectionAPI().protect(ctx, checkpoint.id)
     return 202, {'checkpoint': view(checkpoint)}
 

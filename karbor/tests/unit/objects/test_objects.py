@@ -14,7 +14,10 @@ EXPECTED_FINGERPRINTS = {
     'OperationLog': '1.0-37aeb34f79e9712dccbfbd251448d086',
     'Plan': '1.0-9d0d4fc0239495b7f2d5182fd8e3745d',
     'Restore': '1.0-5e09f29246a3547c5bd39227e0cc7f64',
+    'ScheduledOperation': '1.0-87139fcaee6874b152e835a2a39b3b60',
+    'ScheduledOperationRun': '1.0-b28662c6b336898d60cddb940f6df531',
     'Service': '1.0-4837d1814f40021b49fc58023af058f3',
+    'Trigger': '1.0-c4dba4ec3d33b3c0588a4e4d91c940b1',
     'Verification': '1.0-ba3dc8668aa5366d0d46b97cd16c1e38',
 }
 

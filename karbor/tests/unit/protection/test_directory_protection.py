@@ -376,7 +376,7 @@ def test_exclude_patterns(root, bank, plugin):
     (top / 'sub').mkdir()
     (top / 'sub' / 'nested.log').write_bytes(b'n')
     schema = plugin.get_options_schema(TYPE)
-    for value in ('*.log,cache', ['*.log', 'cache']):
+    for value in ('*.log,cache', ['*.log', 'cache'], ' *.log , ./cache/ '):
         jsonschema.validate({'exclude': value}, schema)
         checkpoint = make_checkpoint(bank)
         resource = resource_of('proj-a', 'docs')
@@ -744,3 +744,116 @@ def test_default_bank_methods():
     with pytest.raises(exception.BankObjectNotFound):
         memory.object_size('j')
     assert memory.sync(['k']) is None
+
+
+def test_concurrent_protects_and_deletes_lose_nothing(root, bank, plugin,
+                                                      monkeypatch):
+    """Protects of changing data race deletes (and their collections):
+    every checkpoint left restores exactly what it protected."""
+    monkeypatch.setattr(gc, 'POLL_INTERVAL', 0.005)
+    top = root / 'proj-a' / 'docs'
+    top.mkdir(parents=True)
+    resource = resource_of('proj-a', 'docs')
+    lock = threading.Lock()
+    tree_lock = threading.Lock()
+    kept = []           # (checkpoint, expected snapshot)
+    errors = []
+
+    def protector(rounds):
+        for index in range(rounds):
+            with tree_lock:
+                (top / ('f%d' % (index % 3))).write_bytes(
+                    os.urandom(20000 + index))
+                (top / 'big').write_bytes(os.urandom(100000))
+                expected = snapshot(str(top))
+                checkpoint = make_checkpoint(bank)
+                run_protect(plugin, checkpoint, resource)
+            with lock:
+                kept.append((checkpoint, expected))
+
+    def deleter(stop):
+        while not stop.is_set() or len(kept) > 2:
+            with lock:
+                victim = kept.pop(0) if len(kept) > 2 else None
+            if victim is None:
+                time.sleep(0.002)
+                continue
+            run_delete(plugin, victim[0], resource)
+            victim[0].delete_metadata()
+
+    def guard(fn, *args):
+        try:
+            fn(*args)
+        except Exception as exc:    # pragma: no cover - reported below
+            errors.append(exc)
+
+    stop = threading.Event()
+    deleting = threading.Thread(target=guard, args=(deleter, stop))
+    deleting.start()
+    writers = [threading.Thread(target=guard, args=(protector, 6))
+               for _ in range(2)]
+    for thread in writers:
+        thread.start()
+    for thread in writers:
+        thread.join(60)
+    stop.set()
+    deleting.join(60)
+    assert not errors
+    # Whatever a deferred collection left is collected by the next one.
+    gc.collect_garbage(bank, 'proj-a')
+    for index, (checkpoint, expected) in enumerate(kept):
+        name = 'check-%d' % index
+        run_restore(plugin, checkpoint, resource, {'restore_name': name})
+        assert snapshot(str(root / 'proj-a' / name)) == expected
+    referenced = set()
+    for checkpoint, _expected in kept:
+        manifest = json.loads(bank.get_object(
+            mf.manifest_key(checkpoint, resource.id)))
+        referenced |= mf.chunk_digests(manifest)
+    assert {k.rpartition('/')[2] for k in chunk_keys(bank)} == referenced
+
+
+def test_gc_keeps_chunks_of_a_protect_finishing_during_it(
+        root, bank, plugin, monkeypatch):
+    """A protect that checked for collections before a collection began,
+    and finishes (manifest written, lease removed) while the collection
+    runs, keeps its chunks."""
+    top = root / 'proj-a' / 'docs'
+    top.mkdir(parents=True)
+    (top / 'data').write_bytes(os.urandom(50000))
+    resource = resource_of('proj-a', 'docs')
+    checked = threading.Event()
+    proceed = threading.Event()
+    real_wait = gc.wait_for_collections
+
+    def paused_wait(bank_, project_id):
+        real_wait(bank_, project_id)
+        checked.set()
+        proceed.wait(10)
+
+    monkeypatch.setattr(gc, 'wait_for_collections', paused_wait)
+    checkpoint = make_checkpoint(bank)
+    protecting = threading.Thread(target=run_protect,
+                                  args=(plugin, checkpoint, resource))
+    protecting.start()
+    assert checked.wait(10)
+
+    real_fresh = gc.fresh_locks
+    calls = []
+
+    def fresh_locks(bank_, project_id, kind):
+        if kind == gc.PROTECT and not calls:
+            calls.append(kind)
+            # The protect completes between the marker and this check.
+            proceed.set()
+            protecting.join(10)
+        return real_fresh(bank_, project_id, kind)
+
+    monkeypatch.setattr(gc, 'fresh_locks', fresh_locks)
+    result = gc.collect_garbage(bank, 'proj-a')
+    assert result['status'] == 'done'
+    assert not protecting.is_alive()
+    run_restore(plugin, checkpoint_mod.Checkpoint.load(bank, checkpoint.id),
+                resource, {'restore_name': 'copy'})
+    assert (root / 'proj-a' / 'copy' / 'data').read_bytes() == \
+        (top / 'data').read_bytes()

@@ -77,7 +77,18 @@ def parse_excludes(value):
         return []
     if isinstance(value, str):
         value = value.split(',')
-    return [p.strip() for p in value if isinstance(p, str) and p.strip()]
+    patterns = []
+    for pattern in value:
+        if not isinstance(pattern, str):
+            continue
+        pattern = pattern.strip()
+        # 'cache/' and './cache' mean the entry 'cache'.
+        while pattern.startswith('./'):
+            pattern = pattern[2:]
+        pattern = pattern.rstrip('/')
+        if pattern:
+            patterns.append(pattern)
+    return patterns
 
 
 def special_kind(mode):

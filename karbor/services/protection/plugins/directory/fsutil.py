@@ -6,11 +6,9 @@
   a file's dirty pages (and waits for them) without committing the
   journal or flushing the disk cache: the data goes to disk as it is
   produced, and the pages, clean, can be dropped at once;
-- ``syncfs``: syncfs(2), one journal commit and one cache flush for a
-  whole restored tree instead of one per file;
 - ``drop_cache``: posix_fadvise(DONTNEED).
 
-Each returns False (or falls back) where the call does not exist.
+Each falls back to a portable equivalent where the call does not exist.
 """
 
 import ctypes
@@ -41,9 +39,6 @@ _renameat2 = _libc_function('renameat2', [
     ctypes.c_uint])
 _sync_file_range = _libc_function('sync_file_range', [
     ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint])
-_syncfs = _libc_function('syncfs', [ctypes.c_int])
-
-HAVE_SYNCFS = _syncfs is not None
 
 _UNSUPPORTED = (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EPERM)
 
@@ -89,8 +84,8 @@ def start_write_back(fd, offset=0, length=0):
 def write_back(fd, offset=0, length=0):
     """Write a range's dirty pages and wait for them, then drop them.
 
-    Not durable by itself (no metadata, no disk-cache flush): a syncfs or
-    fsync afterwards is, and finds little left to do.
+    Not durable by itself (no metadata, no disk-cache flush): an fsync
+    afterwards is, and finds little left to do.
     """
     if not _sync_range(fd, offset, length, _WRITE_AND_WAIT):
         os.fdatasync(fd)
@@ -102,24 +97,6 @@ def drop_cache(fd, offset=0, length=0):
         os.posix_fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)
     except (AttributeError, OSError):
         pass
-
-
-def syncfs(path):
-    """Make everything written to ``path``'s file system durable.
-
-    Returns False where syncfs(2) is not available.
-    """
-    if _syncfs is None:
-        return False
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        if _syncfs(fd) == 0:
-            return True
-        if ctypes.get_errno() in (errno.ENOSYS,):
-            return False
-        _raise_errno(path)
-    finally:
-        os.close(fd)
 
 
 def fsync_path(path, directory=False):

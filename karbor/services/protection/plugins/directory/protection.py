@@ -36,7 +36,8 @@ OPTIONS_SCHEMA = {
                            'directory, e.g. "*.tmp" or "cache": a matching '
                            'entry, and everything below a matching '
                            'directory, is not protected. "*" also matches '
-                           "'/'. A list of patterns, or one string of "
+                           "'/'; a leading './' or trailing '/' is "
+                           'ignored. A list of patterns, or one string of '
                            'patterns separated by commas.',
             'anyOf': [
                 {'type': 'string'},

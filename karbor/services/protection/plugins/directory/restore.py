@@ -10,8 +10,9 @@ a large file are written in parallel.
 
 Durability: file data is written back to disk as it is produced and its
 pages dropped from the cache (so memory stays bounded and is recycled);
-once the tree is complete one syncfs(2) commits it, then the rename. A
-crash thus never leaves a tree with lost data under the final name.
+every file and directory is fsynced (``[directory] restore_fsync``)
+before the rename, so a crash never leaves a tree with lost data under
+the final name.
 
 Nothing is written through a symlink: the manifest's paths are checked
 to have listed directories as parents, files are created with O_NOFOLLOW
@@ -121,8 +122,6 @@ class Restorer(object):
         self.manifest = manifest
         self.workers = workers
         self.fsync = fsync
-        # Without syncfs(2), every file and directory is fsynced instead.
-        self.fsync_each = fsync and not fsutil.HAVE_SYNCFS
         self._lock = threading.Lock()
         self.bytes_written = 0
         self.chunks_read = 0
@@ -139,17 +138,22 @@ class Restorer(object):
         return data
 
     def _finish_files(self, finished):
-        """Set the modes and mtimes of complete files; wait for their
-        data (whose writeback was started as it was written) and drop it
-        from the page cache."""
+        """Set the modes and mtimes of complete files, wait for their
+        data (whose writeback started as it was written), fsync them and
+        drop their pages from the cache.
+
+        By groups: the first fsync of a group commits the metadata of
+        all, the others find little left to do.
+        """
         try:
             for fd, entry in finished:
                 os.fchmod(fd, _file_mode(entry['mode']))
                 os.utime(fd, ns=(entry['mtime_ns'], entry['mtime_ns']))
             for fd, entry in finished:
-                if self.fsync_each:
-                    os.fsync(fd)
                 fsutil.write_back(fd)
+            if self.fsync:
+                for fd, entry in finished:
+                    os.fsync(fd)
         finally:
             for fd, entry in finished:
                 os.close(fd)
@@ -215,7 +219,7 @@ class Restorer(object):
         try:
             os.fchmod(fd, _file_mode(entry['mode']))
             os.utime(fd, ns=(entry['mtime_ns'], entry['mtime_ns']))
-            if self.fsync_each:
+            if self.fsync:
                 os.fsync(fd)
         finally:
             os.close(fd)
@@ -265,8 +269,6 @@ class Restorer(object):
             finally:
                 pool.close()
         self._finish_dir(top, self.manifest['root'])
-        if self.fsync and not self.fsync_each and not fsutil.syncfs(top):
-            os.sync()
 
 
 def restore(bank, checkpoint, resource, parameters, report, restore_id,

@@ -1,0 +1,174 @@
+"""What a run of a scheduled operation does, once the scheduler claimed it.
+
+``protect``: a checkpoint of the plan, made like the API makes one but
+with ``created_by: operation-engine`` and the operation's id in its
+extra_info (so its protect log carries ``scheduled_operation_id``).
+``retention_protect``: the same, then, once the checkpoint is available,
+the deletion of the plan's older checkpoints made by this operation
+beyond ``max_backups`` or older than ``retention_duration`` days. Each
+goes ``available -> deleting`` by the compare-and-swap the API's delete
+uses, and its delete is cast with the operation's id, so that each writes
+its own delete log.
+
+Only available checkpoints count as backups: a failed one is left for
+its owner to look at.
+"""
+
+import datetime
+
+from oslo_log import log as logging
+
+from karbor.conf import CONF
+from karbor import context as karbor_context
+from karbor.db import models
+from karbor import exception
+from karbor import objects
+from karbor.objects import checkpoint as checkpoint_obj
+from karbor.objects import scheduled_operation as operation_obj
+
+LOG = logging.getLogger(__name__)
+
+CREATED_BY = 'operation-engine'
+
+
+class RunFailed(Exception):
+    """The run ended in failure; the message says why."""
+
+
+class Stopped(Exception):
+    """The engine is stopping; the run stays started for its next start."""
+
+
+def run_context(operation):
+    """Act as the operation's creator in its project."""
+    return karbor_context.RequestContext(
+        user_id=operation.user_id, project_id=operation.project_id,
+        roles=['reader', 'member'], overwrite=False)
+
+
+def make_checkpoint(context, operation):
+    """The checkpoint row of a run (inside the scheduler's claim).
+
+    Raises PlanNotFound if the plan was deleted since.
+    """
+    plan = objects.Plan.get_by_id(
+        context, operation.operation_definition['plan_id'])
+    return objects.Checkpoint.for_plan(
+        context, plan, {'created_by': CREATED_BY,
+                        'scheduled_operation_id': operation.id})
+
+
+def end_run(context, run, status, reason=None):
+    """Record how a started run ended, on the run and its operation."""
+    if run.finish(status, reason):
+        objects.ScheduledOperation.record_run(
+            context, run.scheduled_operation_id, run.due_at, status, reason,
+            run.checkpoint_id)
+        LOG.info('Run %s of scheduled operation %s (due %s) %s%s', run.id,
+                 run.scheduled_operation_id, run.due_at, status,
+                 ': %s' % reason if reason else '')
+
+
+def fail_unstarted(context, run, reason):
+    """Fail a run whose protect never started, and its checkpoint.
+
+    Returns False if the protect started after all (the protection
+    service claimed the checkpoint): the run is then followed as usual.
+    """
+    checkpoint = objects.Checkpoint.get_by_id(
+        karbor_context.get_admin_context(), run.checkpoint_id)
+    if not checkpoint.conditional_update(
+            {'status': checkpoint_obj.ERROR, 'error_reason': reason},
+            {'status': checkpoint_obj.PROTECTING, 'host': None}):
+        return False
+    end_run(context, run, operation_obj.FAILED, reason)
+    return True
+
+
+def _wait_for_checkpoint(run, stopping):
+    """The run's checkpoint once available; RunFailed if it will not be."""
+    timeout = CONF.operationengine.run_timeout
+    deadline = run.started_at + datetime.timedelta(seconds=timeout)
+    admin = karbor_context.get_admin_context()
+    while True:
+        try:
+            checkpoint = objects.Checkpoint.get_by_id(admin,
+                                                      run.checkpoint_id)
+        except exception.CheckpointNotFound:
+            raise RunFailed('checkpoint %s was deleted before it was '
+                            'available' % run.checkpoint_id)
+        if checkpoint.status == checkpoint_obj.AVAILABLE:
+            return checkpoint
+        if checkpoint.status != checkpoint_obj.PROTECTING:
+            raise RunFailed('checkpoint %s is %s: %s' % (
+                checkpoint.id, checkpoint.status,
+                checkpoint.error_reason or 'no reason given'))
+        if models.utcnow() > deadline:
+            raise RunFailed('checkpoint %s was not available within %d '
+                            'seconds' % (checkpoint.id, timeout))
+        if stopping.wait(CONF.operationengine.status_check_interval):
+            raise Stopped()
+
+
+def retain(context, operation, keep, protection_api, now):
+    """Delete the operation's older backups beyond its bounds.
+
+    ``keep`` (this run's checkpoint) is never deleted. Returns the ids of
+    the checkpoints whose delete was cast.
+    """
+    try:
+        # The definition as it is now, and nothing if it was deleted.
+        operation = objects.ScheduledOperation.get_by_id(context,
+                                                         operation.id)
+    except exception.ScheduledOperationNotFound:
+        LOG.info('Scheduled operation %s was deleted: no retention',
+                 operation.id)
+        return []
+    definition = operation.operation_definition
+    max_backups = definition.get('max_backups')
+    days = definition.get('retention_duration')
+    oldest = now - datetime.timedelta(days=days) if days else None
+    backups = objects.Checkpoint.list_of_scheduled_operation(
+        context, definition['plan_id'], operation.id,
+        [checkpoint_obj.AVAILABLE])
+    deleted = []
+    for index, checkpoint in enumerate(backups):
+        if checkpoint.id == keep.id:
+            continue
+        too_many = max_backups is not None and index >= max_backups
+        too_old = oldest is not None and (
+            checkpoint.created_at.replace(tzinfo=None) < oldest)
+        if not (too_many or too_old):
+            continue
+        # The API's delete does the same; whoever wins deletes it.
+        if checkpoint.conditional_update(
+                {'status': checkpoint_obj.DELETING, 'host': None},
+                {'status': [checkpoint_obj.AVAILABLE,
+                            checkpoint_obj.ERROR]}):
+            protection_api.delete(context, checkpoint.id,
+                                  scheduled_operation_id=operation.id)
+            deleted.append(checkpoint.id)
+    if deleted:
+        LOG.info('Scheduled operation %s deletes %d older checkpoint(s) '
+                 'of plan %s: %s', operation.id, len(deleted),
+                 definition['plan_id'], ', '.join(deleted))
+    return deleted
+
+
+def follow(context, operation, run, protection_api, clock, stopping):
+    """See a started run to its end (in one of the engine's workers).
+
+    Waits for the checkpoint, applies retention and records the outcome.
+    If the engine stops meanwhile, the run stays started and the engine
+    resumes it when it starts again.
+    """
+    try:
+        checkpoint = _wait_for_checkpoint(run, stopping)
+    except Stopped:
+        return
+    except RunFailed as exc:
+        end_run(context, run, operation_obj.FAILED, str(exc))
+        return
+    if operation.operation_type == operation_obj.RETENTION_PROTECT:
+        retain(context, operation, checkpoint, protection_api, clock.now())
+    end_run(context, run, operation_obj.SUCCEEDED)

@@ -1,0 +1,294 @@
+"""The scheduler: finds due runs, claims them once, and starts them.
+
+Every ``[operationengine] poll_interval`` seconds its loop thread calls
+``tick()``, which
+
+1. lists the live, enabled scheduled operations whose ``next_run_at`` is
+   due at ``clock.now()``;
+2. for each, looks at the runs that fell due since then (an engine may
+   have been down): the latest runs if it is still within the trigger's
+   window, and is skipped otherwise; the earlier ones are skipped as
+   replaced by it. Skips are recorded with their reason;
+3. claims them in one transaction: a compare-and-swap moves next_run_at
+   from the due time it read to the trigger's following run (of several
+   engines, exactly one changes the row), inserts the run rows (unique
+   per operation and due time, a second guard) and creates the run's
+   checkpoint row;
+4. after the commit, casts protect and hands the run to a worker that
+   waits for the checkpoint and applies retention (``operations``).
+
+Nothing is kept in memory between ticks: the database is the schedule.
+An engine that dies after step 3 leaves a started run whose checkpoint
+waits for its protect; ``recover()``, when that host starts again, casts
+protect again while the run is within its window (the protection
+service protects a checkpoint once, however many casts it gets) or
+fails it, and follows it to its end.
+
+The clock is injected: tests pass one they move themselves and call
+``tick()`` directly.
+"""
+
+from concurrent import futures
+import datetime
+import random
+import threading
+
+from oslo_db import exception as db_exc
+from oslo_log import log as logging
+from oslo_utils import uuidutils
+
+from karbor.conf import CONF
+from karbor import context as karbor_context
+from karbor.db import models
+from karbor.db import session as db_session
+from karbor import exception
+from karbor import objects
+from karbor.objects import checkpoint as checkpoint_obj
+from karbor.objects import scheduled_operation as operation_obj
+from karbor.services.operationengine import operations
+from karbor.services.operationengine import timetrigger
+from karbor.services.protection import rpcapi
+
+LOG = logging.getLogger(__name__)
+
+
+class SystemClock(object):
+    """The wall clock, in naive UTC like the database."""
+
+    def now(self):
+        return models.utcnow()
+
+
+class Scheduler(object):
+
+    def __init__(self, host, clock=None, protection_api=None):
+        self.host = host
+        self.clock = clock or SystemClock()
+        self.protection_api = protection_api or rpcapi.ProtectionAPI()
+        self._stopping = threading.Event()
+        self._thread = None
+        self._executor = futures.ThreadPoolExecutor(
+            max_workers=CONF.operationengine.workers,
+            thread_name_prefix='karbor-scheduled-run')
+        self._followed = set()
+        self._followed_lock = threading.Lock()
+
+    # Life ---------------------------------------------------------------
+    def start(self):
+        """Resume this host's unfinished runs, then poll in a thread."""
+        self.recover()
+        self._thread = threading.Thread(target=self._loop,
+                                        name='karbor-scheduler', daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        """Stop polling; runs being followed stay started for next time."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join()
+        self._executor.shutdown(wait=True)
+
+    def _loop(self):
+        while not self._stopping.is_set():
+            try:
+                self.tick()
+            except Exception:
+                # A database blip must not end the schedule: the runs stay
+                # due and the next tick takes them.
+                LOG.exception('The scheduler on %s failed to start due '
+                              'runs', self.host)
+            self._stopping.wait(CONF.operationengine.poll_interval)
+
+    def wait_idle(self, timeout=None):
+        """Wait until the runs this engine follows have ended (tests)."""
+        with self._followed_lock:
+            pending = list(self._followed)
+        done, not_done = futures.wait(pending, timeout)
+        return not not_done
+
+    # Due runs -----------------------------------------------------------
+    def tick(self):
+        """Claim and start what is due now; return the runs it recorded.
+
+        The list holds this engine's started, failed and skipped runs; an
+        operation another engine claimed first is not in it.
+        """
+        now = self.clock.now()
+        due = objects.ScheduledOperation.list_due(
+            karbor_context.get_admin_context(), now)
+        # Engines polling at the same moment then contend less for rows.
+        random.shuffle(due)
+        recorded = []
+        for operation in due:
+            if self._stopping.is_set():
+                break
+            try:
+                recorded.extend(self._claim(operation, now))
+            except Exception:
+                LOG.exception('Could not start the due run of scheduled '
+                              'operation %s', operation.id)
+        return recorded
+
+    def _time_trigger(self, operation):
+        try:
+            trigger = objects.Trigger.get_by_id(
+                karbor_context.get_admin_context(), operation.trigger_id)
+            return timetrigger.TimeTrigger(trigger.properties)
+        except (exception.TriggerNotFound, ValueError) as exc:
+            LOG.error('Scheduled operation %s has no usable trigger %s: %s',
+                      operation.id, operation.trigger_id, exc)
+            return None
+
+    @staticmethod
+    def _plan_runs(trigger, due, now):
+        """(following due time, [(due time, status, reason)]) of a due
+        operation."""
+        if trigger is None:
+            return None, [(due, operation_obj.FAILED,
+                           'the trigger no longer exists; the operation '
+                           'will not run again')]
+        runs = []
+        latest = max(due, trigger.last_at_or_before(now) or due)
+        if latest > due:
+            runs.append((due, operation_obj.SKIPPED,
+                         'missed: no operation engine started the runs due '
+                         'from %s until %s, replaced by the one due at %s' %
+                         (due, latest, latest)))
+        if now <= latest + trigger.window:
+            runs.append((latest, operation_obj.STARTED, None))
+        else:
+            runs.append((latest, operation_obj.SKIPPED,
+                         'missed its window: due at %s, window %d seconds, '
+                         'seen at %s' % (
+                             latest, trigger.window.total_seconds(), now)))
+        return trigger.next_after(now), runs
+
+    def _claim(self, operation, now):
+        ctx = operations.run_context(operation)
+        due = operation.next_run_at
+        following, planned = self._plan_runs(self._time_trigger(operation),
+                                             due, now)
+        try:
+            # One transaction: the claim, the run rows and the checkpoint
+            # row are all written, or none is.
+            with db_session.writer.using(ctx):
+                if not objects.ScheduledOperation.claim(
+                        ctx, operation.id, due, following, self.host):
+                    return []
+                runs = [self._record(ctx, operation, *run)
+                        for run in planned]
+        except db_exc.DBDuplicateEntry:
+            # Only possible if the operation's next run was moved back to a
+            # due time that already has its run: never run it twice.
+            LOG.warning('Runs of scheduled operation %s due at %s are '
+                        'already recorded; moving on to %s', operation.id,
+                        due, following)
+            objects.ScheduledOperation.claim(ctx, operation.id, due,
+                                             following, self.host)
+            return []
+        for run in runs:
+            if run.status == operation_obj.STARTED:
+                self._start(ctx, operation, run)
+        return runs
+
+    def _record(self, ctx, operation, due_at, status, reason):
+        wall = models.utcnow()
+        run = objects.ScheduledOperationRun(
+            ctx, id=uuidutils.generate_uuid(),
+            project_id=operation.project_id,
+            scheduled_operation_id=operation.id, due_at=due_at,
+            status=status, host=self.host, checkpoint_id=None,
+            reason=reason, started_at=wall,
+            ended_at=None if status == operation_obj.STARTED else wall)
+        if status == operation_obj.STARTED:
+            try:
+                run.checkpoint_id = operations.make_checkpoint(
+                    ctx, operation).id
+            except exception.PlanNotFound as exc:
+                run.status = operation_obj.FAILED
+                run.reason = exc.message
+                run.ended_at = wall
+        run.create()
+        objects.ScheduledOperation.record_run(
+            ctx, operation.id, due_at, run.status, run.reason,
+            run.checkpoint_id)
+        if run.status != operation_obj.STARTED:
+            LOG.warning('Run of scheduled operation %s due at %s %s: %s',
+                        operation.id, due_at, run.status, run.reason)
+        return run
+
+    def _start(self, ctx, operation, run):
+        try:
+            self.protection_api.protect(ctx, run.checkpoint_id)
+        except Exception as exc:
+            LOG.exception('Could not cast protect of checkpoint %s',
+                          run.checkpoint_id)
+            if operations.fail_unstarted(
+                    ctx, run, 'the protection service could not be asked '
+                              'to protect: %s' % exc):
+                return
+        self._follow(ctx, operation, run)
+
+    def _follow(self, ctx, operation, run):
+        future = self._executor.submit(
+            self._guarded, operations.follow, ctx, operation, run,
+            self.protection_api, self.clock, self._stopping)
+        with self._followed_lock:
+            self._followed.add(future)
+        future.add_done_callback(self._forget)
+
+    def _forget(self, future):
+        with self._followed_lock:
+            self._followed.discard(future)
+
+    @staticmethod
+    def _guarded(fn, *args):
+        try:
+            fn(*args)
+        except Exception:
+            LOG.exception('Following a scheduled run failed unexpectedly')
+
+    # Restart ------------------------------------------------------------
+    def recover(self):
+        """Resume the runs this host started and did not see end."""
+        admin = karbor_context.get_admin_context()
+        for run in objects.ScheduledOperationRun.list_owned(
+                admin, self.host, [operation_obj.STARTED]):
+            try:
+                self._resume(run)
+            except Exception:
+                LOG.exception('Could not resume run %s of scheduled '
+                              'operation %s', run.id,
+                              run.scheduled_operation_id)
+
+    def _resume(self, run):
+        admin = karbor_context.get_admin_context()
+        operation = objects.ScheduledOperation.get_even_deleted(
+            admin, run.scheduled_operation_id)
+        ctx = operations.run_context(operation)
+        try:
+            checkpoint = objects.Checkpoint.get_by_id(admin,
+                                                      run.checkpoint_id)
+        except exception.CheckpointNotFound:
+            operations.end_run(ctx, run, operation_obj.FAILED,
+                               'checkpoint %s was deleted before it was '
+                               'available' % run.checkpoint_id)
+            return
+        if (checkpoint.status == checkpoint_obj.PROTECTING and
+                checkpoint.host is None):
+            # The protect cast may have been lost with this engine.
+            trigger = self._time_trigger(operation)
+            window = (trigger.window if trigger is not None else
+                      datetime.timedelta(
+                          seconds=CONF.operationengine.default_window))
+            if self.clock.now() > run.due_at + window:
+                if operations.fail_unstarted(
+                        ctx, run, 'the operation engine stopped before the '
+                                  'protect started, and the run\'s window '
+                                  'has passed'):
+                    return
+            else:
+                LOG.info('Casting protect of run %s (checkpoint %s) '
+                         'again', run.id, checkpoint.id)
+                self.protection_api.protect(ctx, checkpoint.id)
+        self._follow(ctx, operation, run)

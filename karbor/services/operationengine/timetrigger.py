@@ -1,0 +1,271 @@
+"""Time triggers: checking their properties and computing their run times.
+
+A time trigger's properties:
+
+``format``
+    ``crontab``: ``pattern`` is a five-field crontab line (minute, hour,
+    day of month, month, day of week), read by croniter.
+    ``calendar``: ``pattern`` is an iCalendar recurrence read by
+    python-dateutil: a bare RRULE value (``FREQ=HOURLY;INTERVAL=2``), or
+    DTSTART/RRULE/RDATE/EXRULE/EXDATE lines, bare or inside a
+    VCALENDAR/VEVENT (whose other lines are ignored).
+``start_time``, ``end_time``
+    ISO 8601; no run before the start or after the end. The start
+    defaults to the trigger's creation and anchors a calendar rule that
+    has no DTSTART of its own (``FREQ=HOURLY`` runs on the minute and
+    second of the start).
+``window``
+    Seconds after its due time that a run may still start; a run that
+    could not start by then is skipped (and the skip recorded).
+
+Every time here is a naive datetime in UTC, as the database keeps them;
+crontab patterns are read in UTC.
+"""
+
+import datetime
+import re
+
+import croniter
+from dateutil import rrule
+
+from karbor.conf import CONF
+from karbor.db import models
+from karbor import exception
+
+CRONTAB = 'crontab'
+CALENDAR = 'calendar'
+FORMATS = (CRONTAB, CALENDAR)
+
+# How many coming runs the minimum-interval check looks at.
+SAMPLE_RUNS = 10
+
+_CALENDAR_NAMES = ('DTSTART', 'RRULE', 'RDATE', 'EXRULE', 'EXDATE')
+# A rule with a UTC or zoned time makes dateutil work with aware times.
+_AWARE = re.compile(r'TZID=|\d{8}T\d{6}Z', re.IGNORECASE)
+_ONE_US = datetime.timedelta(microseconds=1)
+_UTC = datetime.timezone.utc
+
+
+class _Crontab(object):
+
+    def __init__(self, pattern):
+        fields = pattern.split()
+        if len(fields) != 5:
+            raise ValueError('a crontab pattern has five fields (minute, '
+                             'hour, day of month, month, day of week), not '
+                             '%d' % len(fields))
+        self.pattern = ' '.join(fields)
+        try:
+            croniter.croniter(self.pattern, datetime.datetime(2000, 1, 1))
+        except (croniter.CroniterError, ValueError, TypeError,
+                KeyError) as exc:
+            raise ValueError(str(exc))
+
+    def after(self, moment):
+        try:
+            return croniter.croniter(self.pattern, moment).get_next(
+                datetime.datetime)
+        except croniter.CroniterBadDateError:
+            return None
+
+    def at_or_before(self, moment):
+        # croniter's get_prev is strictly before its start.
+        try:
+            return croniter.croniter(self.pattern, moment + _ONE_US).get_prev(
+                datetime.datetime)
+        except croniter.CroniterBadDateError:
+            return None
+
+
+def _calendar_text(pattern):
+    """The recurrence lines of ``pattern``, for dateutil's rrulestr."""
+    text = pattern.replace('\r\n', '\n').replace('\r', '\n').strip()
+    # A line starting with white space continues the one before (RFC 5545
+    # folding).
+    text = re.sub(r'\n[ \t]', '', text)
+    if ':' not in text:
+        return text
+    kept = []
+    for line in text.split('\n'):
+        name = re.split(r'[:;]', line.strip(), maxsplit=1)[0].upper()
+        if name in _CALENDAR_NAMES:
+            kept.append(line.strip())
+    if not any(line.upper().startswith(('RRULE', 'RDATE'))
+               for line in kept):
+        raise ValueError('no RRULE or RDATE in the calendar')
+    return '\n'.join(kept)
+
+
+class _Calendar(object):
+
+    def __init__(self, pattern, anchor):
+        text = _calendar_text(pattern)
+        self.aware = bool(_AWARE.search(text))
+        if self.aware:
+            anchor = anchor.replace(tzinfo=_UTC)
+        try:
+            self.rules = rrule.rrulestr(text, dtstart=anchor, forceset=True)
+        except (ValueError, TypeError, KeyError, OverflowError) as exc:
+            raise ValueError(str(exc) or 'not an iCalendar recurrence')
+
+    def _in(self, moment):
+        return moment.replace(tzinfo=_UTC) if self.aware else moment
+
+    def _out(self, found):
+        if found is not None and found.tzinfo is not None:
+            found = found.astimezone(_UTC).replace(tzinfo=None)
+        return found
+
+    def after(self, moment):
+        return self._out(self.rules.after(self._in(moment)))
+
+    def at_or_before(self, moment):
+        return self._out(self.rules.before(self._in(moment), inc=True))
+
+
+def parse_time(value):
+    """A naive UTC datetime from ISO 8601 text; ValueError if it is not."""
+    if not isinstance(value, str):
+        raise ValueError('must be an ISO 8601 date and time')
+    try:
+        return models.parse_time(value.strip())
+    except ValueError:
+        raise ValueError('must be an ISO 8601 date and time, such as '
+                         '2030-01-31T22:00:00Z')
+
+
+def format_time(value):
+    return value.isoformat(timespec='seconds')
+
+
+class TimeTrigger(object):
+    """Run times of a trigger's stored (already checked) properties."""
+
+    def __init__(self, properties):
+        self.format = properties['format']
+        self.pattern = properties['pattern']
+        self.start = parse_time(properties['start_time'])
+        self.end = (parse_time(properties['end_time'])
+                    if properties.get('end_time') else None)
+        self.window = datetime.timedelta(
+            seconds=int(properties.get('window',
+                                       CONF.operationengine.default_window)))
+        if self.format == CRONTAB:
+            self._rule = _Crontab(self.pattern)
+        elif self.format == CALENDAR:
+            self._rule = _Calendar(self.pattern, self.start)
+        else:
+            raise ValueError('unknown format %r' % self.format)
+
+    def next_after(self, moment):
+        """The first run strictly after ``moment``; None if none is left."""
+        found = self._rule.after(max(moment, self.start - _ONE_US))
+        if found is None or (self.end is not None and found > self.end):
+            return None
+        return found
+
+    def last_at_or_before(self, moment):
+        """The latest run at or before ``moment``; None if none was."""
+        if self.end is not None:
+            moment = min(moment, self.end)
+        found = self._rule.at_or_before(moment)
+        if found is None or found < self.start:
+            return None
+        return found
+
+    def runs_after(self, moment, count):
+        """Up to ``count`` runs after ``moment``, in order."""
+        runs = []
+        found = self.next_after(moment)
+        while found is not None and len(runs) < count:
+            runs.append(found)
+            found = self.next_after(found)
+        return runs
+
+
+def _window(value, field):
+    if value is None:
+        return CONF.operationengine.default_window
+    if isinstance(value, bool):
+        raise exception.InvalidInput(field=field,
+                                     reason='must be a number of seconds')
+    if isinstance(value, str):
+        if not value.strip().isdigit():
+            raise exception.InvalidInput(
+                field=field, reason='must be a whole number of seconds')
+        value = int(value.strip())
+    minimum = CONF.operationengine.min_window
+    if value < minimum:
+        raise exception.InvalidInput(
+            field=field, reason='must be at least %d seconds (the '
+                                'configured minimum window)' % minimum)
+    return value
+
+
+def check_properties(properties, now, field='trigger_info/properties'):
+    """Check a time trigger's properties; return them as they are stored.
+
+    ``properties`` has passed the request schema (format and pattern are
+    present). Raises InvalidInput (400) naming the faulty field: a
+    pattern that does not parse, never runs, or runs more often than
+    ``[operationengine] min_interval``; a start or end that is not ISO
+    8601; an end not after the start or before the first run; a bad
+    window.
+    """
+    def where(name):
+        return '%s/%s' % (field, name)
+
+    times = {}
+    for name in ('start_time', 'end_time'):
+        value = properties.get(name)
+        if value in (None, ''):
+            times[name] = None
+            continue
+        try:
+            times[name] = parse_time(value).replace(microsecond=0)
+        except ValueError as exc:
+            raise exception.InvalidInput(field=where(name), reason=str(exc))
+    start = times['start_time'] or now.replace(microsecond=0)
+    end = times['end_time']
+    if end is not None and end <= start:
+        raise exception.InvalidInput(
+            field=where('end_time'),
+            reason='%s is not after start_time %s' % (format_time(end),
+                                                      format_time(start)))
+    stored = {'format': properties['format'],
+              'pattern': properties['pattern'].strip(),
+              'start_time': format_time(start),
+              'end_time': format_time(end) if end is not None else None,
+              'window': _window(properties.get('window'), where('window'))}
+
+    try:
+        trigger = TimeTrigger(stored)
+    except ValueError as exc:
+        raise exception.InvalidInput(
+            field=where('pattern'),
+            reason='not a valid %s pattern: %s' % (stored['format'], exc))
+
+    since = max(now, trigger.start - _ONE_US)
+    runs = trigger.runs_after(since, SAMPLE_RUNS)
+    if not runs:
+        unbounded = TimeTrigger(dict(stored, end_time=None))
+        first = unbounded.next_after(since)
+        if first is not None:
+            raise exception.InvalidInput(
+                field=where('end_time'),
+                reason='the trigger ends before its first run at %s' %
+                       format_time(first))
+        raise exception.InvalidInput(
+            field=where('pattern'), reason='the pattern never runs after %s'
+                                           % format_time(since))
+    minimum = CONF.operationengine.min_interval
+    for earlier, later in zip(runs, runs[1:]):
+        gap = (later - earlier).total_seconds()
+        if gap < minimum:
+            raise exception.InvalidInput(
+                field=where('pattern'),
+                reason='runs %s and %s are %d seconds apart; the minimum '
+                       'interval is %d seconds' % (
+                           format_time(earlier), format_time(later), gap,
+                           minimum))
+    return stored

@@ -1,0 +1,505 @@
+"""The operation engine: schedulers on a fake clock, the real protection
+service (in-process) and the real database.
+
+Each test drives ``Scheduler.tick()`` itself with a clock it moves, so no
+test waits for a trigger's minute to come.
+"""
+
+import datetime
+import threading
+
+import pytest
+
+from karbor.cmd import protection as protection_cmd
+from karbor import context
+from karbor.db import models
+from karbor import objects
+from karbor.services.operationengine import scheduler as scheduler_mod
+from karbor.tests.functional.helpers import create_plan
+from karbor.tests.functional.helpers import make_tree
+from karbor.tests.functional.helpers import PROVIDER
+from karbor.tests.functional.helpers import wait_for
+from karbor.tests.functional.test_schedules_api import create_operation
+from karbor.tests.functional.test_schedules_api import create_trigger
+
+MINUTE = datetime.timedelta(minutes=1)
+SECOND = datetime.timedelta(seconds=1)
+
+
+class FakeClock(object):
+
+    def __init__(self, now):
+        self.moment = now
+
+    def now(self):
+        return self.moment
+
+    def set(self, moment):
+        self.moment = moment
+
+
+@pytest.fixture
+def protection_service(data_root, override):
+    """karbor-protection only: the engines are the tests' own."""
+    override('status_check_interval', 0.05, group='operationengine')
+    svc = protection_cmd.build_service()
+    svc.start()
+    yield svc
+    svc.stop()
+
+
+@pytest.fixture
+def schedulers():
+    """make(host, clock, protection_api=None) -> a Scheduler, stopped at
+    the end of the test."""
+    made = []
+
+    def make(host, clock, protection_api=None):
+        scheduler = scheduler_mod.Scheduler(host, clock=clock,
+                                            protection_api=protection_api)
+        made.append(scheduler)
+        return scheduler
+
+    yield make
+    for scheduler in made:
+        scheduler.stop()
+
+
+@pytest.fixture
+def plan(api, data_root):
+    make_tree('demo', 'docs', {'a.txt': b'alpha\n'})
+    return create_plan(api, ['docs'])
+
+
+def operation_row(operation_id):
+    return objects.ScheduledOperation.get_even_deleted(
+        context.get_admin_context(), operation_id)
+
+
+def runs_of(operation_id):
+    return objects.ScheduledOperationRun.list_of(
+        context.get_admin_context(), operation_id)
+
+
+def checkpoints(api, query=''):
+    res = api.get('providers/%s/checkpoints%s' % (PROVIDER, query))
+    assert res.status_code == 200, res.json_body
+    return res.json_body['checkpoints']
+
+
+def logs(api, query=''):
+    res = api.get('operation_logs%s' % query)
+    assert res.status_code == 200, res.json_body
+    return res.json_body['operation_logs']
+
+
+def schedule(api, plan, operation_type='protect', window=300,
+             **definition):
+    """An every-minute operation; returns (operation, its first due)."""
+    trigger = create_trigger(api, '* * * * *', window=window)
+    operation = create_operation(api, trigger['id'], plan['id'],
+                                 operation_type, **definition)
+    return operation, operation_row(operation['id']).next_run_at
+
+
+def settle(*engines):
+    for engine in engines:
+        assert engine.wait_idle(timeout=60)
+
+
+def test_a_run_protects_the_plan_once(api, plan, protection_service,
+                                      schedulers):
+    operation, due = schedule(api, plan)
+    clock = FakeClock(due - SECOND)
+    engine = schedulers('engine-a', clock)
+    assert engine.tick() == []
+
+    clock.set(due + 2 * SECOND)
+    (run,) = engine.tick()
+    assert (run.status, run.due_at, run.host) == ('started', due,
+                                                  'engine-a')
+    # The same moment again: nothing more is due.
+    assert engine.tick() == []
+    settle(engine)
+
+    (checkpoint,) = checkpoints(api)
+    assert checkpoint['id'] == run.checkpoint_id
+    assert checkpoint['status'] == 'available'
+    assert checkpoint['extra_info'] == {
+        'created_by': 'operation-engine',
+        'scheduled_operation_id': operation['id']}
+    assert checkpoint['protection_plan']['id'] == plan['id']
+    (log,) = logs(api)
+    assert (log['operation_type'], log['status'], log['checkpoint_id'],
+            log['scheduled_operation_id']) == (
+        'protect', 'available', checkpoint['id'], operation['id'])
+    assert logs(api, '?scheduled_operation_id=%s' % operation['id']) == [
+        log]
+
+    shown = api.get('scheduled_operations/%s' % operation['id']).json_body[
+        'scheduled_operation']
+    assert shown['last_run_result'] == 'success'
+    assert shown['last_run_checkpoint_id'] == checkpoint['id']
+    assert shown['last_run_reason'] is None
+    assert datetime.datetime.fromisoformat(shown['last_run_at']) == due
+    assert datetime.datetime.fromisoformat(
+        shown['next_run_at']) == due + MINUTE
+    (recorded,) = runs_of(operation['id'])
+    assert (recorded.status, recorded.checkpoint_id) == (
+        'succeeded', checkpoint['id'])
+    assert recorded.ended_at >= recorded.started_at
+
+
+def test_retention_keeps_the_newest_backups(api, plan, protection_service,
+                                            schedulers):
+    operation, due = schedule(api, plan, 'retention_protect',
+                              max_backups=2)
+    clock = FakeClock(due)
+    engine = schedulers('engine-a', clock)
+    made = []
+    for index in range(5):
+        clock.set(due + index * MINUTE + SECOND)
+        (run,) = engine.tick()
+        made.append(run.checkpoint_id)
+        settle(engine)
+
+    deleted = made[:3]
+    kept = made[3:]
+
+    def delete_logs():
+        return [row for row in logs(api, '?operation_type=delete')
+                if row['status'] != 'deleting']
+
+    finished = wait_for(delete_logs, lambda rows: len(rows) == 3)
+    assert sorted(row['checkpoint_id'] for row in finished) == sorted(
+        deleted)
+    for row in finished:
+        assert row['status'] == 'deleted'
+        assert row['scheduled_operation_id'] == operation['id']
+    assert sorted(c['id'] for c in checkpoints(api)) == sorted(kept)
+    for checkpoint_id in deleted:
+        res = api.get('providers/%s/checkpoints/%s' % (PROVIDER,
+                                                       checkpoint_id))
+        assert res.status_code == 404
+    protects = logs(api, '?operation_type=protect')
+    assert sorted(row['checkpoint_id'] for row in protects) == sorted(made)
+    assert {row['scheduled_operation_id'] for row in protects} == {
+        operation['id']}
+    assert [r.status for r in runs_of(operation['id'])] == [
+        'succeeded'] * 5
+
+
+def test_retention_by_age(api, plan, protection_service, schedulers):
+    operation, due = schedule(api, plan, 'retention_protect',
+                              retention_duration=1)
+    clock = FakeClock(due + SECOND)
+    engine = schedulers('engine-a', clock)
+    (first,) = engine.tick()
+    settle(engine)
+    clock.set(due + MINUTE + SECOND)
+    (second,) = engine.tick()
+    settle(engine)
+    assert len(checkpoints(api)) == 2
+    # Two days on the clock: both earlier backups are too old now.
+    later = operation_row(operation['id']).next_run_at
+    clock.set(later + datetime.timedelta(days=2))
+    (third,) = engine.tick()
+    settle(engine)
+    wait_for(lambda: checkpoints(api), lambda rows: len(rows) == 1)
+    assert checkpoints(api)[0]['id'] == third.checkpoint_id
+
+
+def test_deleted_or_disabled_operations_do_not_run(api, plan,
+                                                   protection_service,
+                                                   schedulers):
+    operation, due = schedule(api, plan)
+    clock = FakeClock(due + SECOND)
+    engine = schedulers('engine-a', clock)
+    path = 'scheduled_operations/%s' % operation['id']
+    api.put(path, {'scheduled_operation': {'enabled': False}})
+    assert engine.tick() == []
+    assert api.delete(path).status_code == 202
+    api.put(path, {'scheduled_operation': {'enabled': True}})
+    clock.set(due + 10 * MINUTE)
+    assert engine.tick() == []
+    assert runs_of(operation['id']) == []
+    assert checkpoints(api) == []
+
+
+def test_a_deleted_plan_fails_the_run(api, plan, protection_service,
+                                      schedulers):
+    operation, due = schedule(api, plan)
+    api.delete('plans/%s' % plan['id'])
+    engine = schedulers('engine-a', FakeClock(due + SECOND))
+    (run,) = engine.tick()
+    assert run.status == 'failed'
+    assert plan['id'] in run.reason
+    shown = api.get('scheduled_operations/%s' % operation['id']).json_body[
+        'scheduled_operation']
+    assert shown['last_run_result'] == 'error'
+    assert plan['id'] in shown['last_run_reason']
+    assert checkpoints(api) == []
+
+
+def test_a_failed_protect_fails_the_run(api, plan, protection_service,
+                                        schedulers, data_root):
+    import os
+    operation, due = schedule(api, plan)
+    target = os.path.join(str(data_root), 'data', 'demo', 'docs', 'a.txt')
+    os.chmod(target, 0)
+    try:
+        if os.access(target, os.R_OK):
+            pytest.skip('running as root: every file is readable')
+        engine = schedulers('engine-a', FakeClock(due + SECOND))
+        engine.tick()
+        settle(engine)
+    finally:
+        os.chmod(target, 0o644)
+    (run,) = runs_of(operation['id'])
+    assert run.status == 'failed'
+    assert run.checkpoint_id in run.reason and 'error' in run.reason
+    shown = api.get('scheduled_operations/%s' % operation['id']).json_body[
+        'scheduled_operation']
+    assert shown['last_run_result'] == 'error'
+
+
+# Several engines, one database ---------------------------------------------
+
+class CountingProtect(object):
+    """Stand-in for ProtectionAPI in the 200-run test only: each cast
+    ends the checkpoint ``available`` at once, as a protect would, but
+    without the protection service's work (200 real protects would make
+    this test slow without testing more of the engine)."""
+
+    def __init__(self):
+        self.casts = []
+        self.lock = threading.Lock()
+
+    def protect(self, ctx, checkpoint_id):
+        with self.lock:
+            self.casts.append(checkpoint_id)
+        row = objects.Checkpoint.get_by_id(context.get_admin_context(),
+                                           checkpoint_id)
+        row.conditional_update({'status': 'available'},
+                               {'status': 'protecting'})
+
+    def delete(self, ctx, checkpoint_id, scheduled_operation_id=None):
+        raise AssertionError('nothing is deleted in this test')
+
+
+def test_two_engines_start_each_of_200_due_runs_once(api, plan, schedulers,
+                                                     override):
+    override('status_check_interval', 0.01, group='operationengine')
+    trigger = create_trigger(api, '* * * * *')
+    operations = [create_operation(api, trigger['id'], plan['id'],
+                                   name='op-%d' % i)['id'] for i in range(4)]
+    due = operation_row(operations[0]).next_run_at
+    clock = FakeClock(due)
+    protect = CountingProtect()
+    engines = [schedulers('engine-a', clock, protect),
+               schedulers('engine-b', clock, protect)]
+    claimed = {engine.host: [] for engine in engines}
+    steps = 50
+    for step in range(steps):
+        clock.set(due + step * MINUTE + SECOND)
+        barrier = threading.Barrier(len(engines))
+
+        def tick(engine):
+            barrier.wait()
+            claimed[engine.host].extend(engine.tick())
+
+        threads = [threading.Thread(target=tick, args=(engine,))
+                   for engine in engines]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    settle(*engines)
+
+    started = claimed['engine-a'] + claimed['engine-b']
+    assert len(started) == steps * len(operations) == 200
+    assert all(run.status == 'started' for run in started)
+    # Both engines took part, neither took a run twice.
+    assert claimed['engine-a'] and claimed['engine-b']
+    assert len({(r.scheduled_operation_id, r.due_at) for r in started}) == 200
+    assert sorted(protect.casts) == sorted(r.checkpoint_id for r in started)
+
+    made = [c for c in checkpoints(api, '?limit=1000')
+            if c['extra_info'].get('created_by') == 'operation-engine']
+    assert len(made) == 200
+    assert {c['id'] for c in made} == set(protect.casts)
+    for operation_id in operations:
+        runs = runs_of(operation_id)
+        assert [r.due_at for r in runs] == [due + i * MINUTE
+                                            for i in range(steps)]
+        assert {r.status for r in runs} == {'succeeded'}
+        assert len({c['id'] for c in made
+                    if c['extra_info']['scheduled_operation_id'] ==
+                    operation_id}) == steps
+
+
+def test_two_engines_with_real_protects(api, plan, protection_service,
+                                        schedulers):
+    operation, due = schedule(api, plan)
+    clock = FakeClock(due)
+    engines = [schedulers('engine-a', clock), schedulers('engine-b', clock)]
+    for step in range(3):
+        clock.set(due + step * MINUTE + SECOND)
+        started = engines[step % 2].tick() + engines[1 - step % 2].tick()
+        assert len(started) == 1
+        settle(*engines)
+    made = checkpoints(api)
+    assert len(made) == 3
+    assert {c['status'] for c in made} == {'available'}
+    assert len(logs(api, '?scheduled_operation_id=%s' % operation['id'])) == 3
+
+
+# Restarts -------------------------------------------------------------------
+
+def test_restart_runs_a_missed_run_inside_its_window_once(
+        api, plan, protection_service, schedulers):
+    operation, due = schedule(api, plan, window=300)
+    clock = FakeClock(due + SECOND)
+    first = schedulers('engine-a', clock)
+    first.tick()
+    settle(first)
+    first.stop()
+
+    # Down over the next due time; back 2 minutes after it (window 5).
+    clock.set(due + MINUTE + 2 * MINUTE - SECOND)
+    second = schedulers('engine-a', clock)
+    second.recover()
+    started = second.tick()
+    assert [(r.status, r.due_at) for r in started] == [
+        ('skipped', due + MINUTE), ('started', due + 2 * MINUTE)]
+    assert 'missed' in started[0].reason
+    assert second.tick() == []
+    settle(second)
+    assert len(checkpoints(api)) == 2
+    assert [r.status for r in runs_of(operation['id'])] == [
+        'succeeded', 'skipped', 'succeeded']
+
+
+def test_restart_after_the_window_skips_the_run(api, plan,
+                                                protection_service,
+                                                schedulers):
+    operation, due = schedule(api, plan, window=120)
+    clock = FakeClock(due + 3 * MINUTE)
+    engine = schedulers('engine-a', clock)
+    runs = engine.tick()
+    # Due at +0..+3 min: the latest (+3) is in its window, the others are
+    # replaced by it.
+    assert [r.status for r in runs] == ['skipped', 'started']
+    settle(engine)
+    clock.set(due + 7 * MINUTE + 3 * SECOND)
+    # Engine "down" from +3 to +7 min plus: the latest due (+7) starts.
+    assert [r.status for r in engine.tick()] == ['skipped', 'started']
+    settle(engine)
+    # A run seen only after its window: skipped, and said so.
+    clock.set(due + 8 * MINUTE + 121 * SECOND)
+    (late,) = [r for r in engine.tick() if r.due_at == due + 10 * MINUTE]
+    assert late.status == 'skipped' and 'window' in late.reason
+    skipped = [r for r in runs_of(operation['id']) if r.status == 'skipped']
+    assert len(skipped) == 4
+    assert len(checkpoints(api)) == 2
+    shown = api.get('scheduled_operations/%s' % operation['id']).json_body[
+        'scheduled_operation']
+    assert shown['last_run_result'] == 'skipped'
+    assert datetime.datetime.fromisoformat(
+        shown['next_run_at']) == due + 11 * MINUTE
+
+
+class LostCast(object):
+    """A ProtectionAPI whose casts never arrive: the engine died between
+    its claim's commit and the cast."""
+
+    def protect(self, ctx, checkpoint_id):
+        pass
+
+
+def test_restart_casts_a_lost_protect_again_once(api, plan,
+                                                 protection_service,
+                                                 schedulers):
+    operation, due = schedule(api, plan, window=300)
+    clock = FakeClock(due + SECOND)
+    crashed = schedulers('engine-a', clock, LostCast())
+    (run,) = crashed.tick()
+    crashed.stop()
+    (waiting,) = checkpoints(api)
+    assert (waiting['status'], waiting['id']) == ('protecting',
+                                                  run.checkpoint_id)
+
+    clock.set(due + 2 * MINUTE - 2 * SECOND)
+    restarted = schedulers('engine-a', clock)
+    restarted.recover()
+    settle(restarted)
+    (checkpoint,) = checkpoints(api)
+    assert (checkpoint['id'], checkpoint['status']) == (run.checkpoint_id,
+                                                        'available')
+    assert [r.status for r in runs_of(operation['id'])] == ['succeeded']
+    # Resuming twice (another restart) changes nothing.
+    restarted.recover()
+    settle(restarted)
+    assert len(checkpoints(api)) == 1
+    assert len(logs(api, '?operation_type=protect')) == 1
+    # The schedule goes on from where it was.
+    assert [r.due_at for r in restarted.tick()] == [due + MINUTE]
+
+
+def test_restart_after_the_window_fails_a_lost_protect(api, plan,
+                                                       protection_service,
+                                                       schedulers):
+    operation, due = schedule(api, plan, window=60)
+    clock = FakeClock(due + SECOND)
+    crashed = schedulers('engine-a', clock, LostCast())
+    (run,) = crashed.tick()
+    crashed.stop()
+    clock.set(due + 5 * MINUTE)
+    restarted = schedulers('engine-a', clock)
+    restarted.recover()
+    (checkpoint,) = checkpoints(api)
+    assert checkpoint['status'] == 'error'
+    assert 'window' in checkpoint['error_reason']
+    (recorded,) = runs_of(operation['id'])
+    assert recorded.status == 'failed'
+
+
+def test_restart_while_protecting_follows_the_run_to_its_end(
+        api, plan, protection_service, schedulers):
+    operation, due = schedule(api, plan, 'retention_protect',
+                              max_backups=1)
+    clock = FakeClock(due + SECOND)
+    first = schedulers('engine-a', clock)
+    first.tick()
+    settle(first)
+    clock.set(due + MINUTE + SECOND)
+    (run,) = first.tick()
+    # The engine stops while it waits for the protect.
+    first.stop()
+    second = schedulers('engine-a', clock)
+    second.recover()
+    settle(second)
+    assert [r.status for r in runs_of(operation['id'])] == ['succeeded',
+                                                            'succeeded']
+    # Retention ran after the restart: only the newest backup is left.
+    wait_for(lambda: checkpoints(api), lambda rows: len(rows) == 1)
+    assert checkpoints(api)[0]['id'] == run.checkpoint_id
+
+
+def test_the_service_runs_the_scheduler(api, plan, data_root,
+                                        running_services, override):
+    override('poll_interval', 0.05, group='operationengine')
+    override('status_check_interval', 0.05, group='operationengine')
+    operation, due = schedule(api, plan)
+    # Make the run due now, as if its minute had come.
+    row = operation_row(operation['id'])
+    now = models.utcnow().replace(microsecond=0)
+    assert objects.ScheduledOperation.claim(
+        context.get_admin_context(), row.id, due, now, 'test')
+    shown = wait_for(
+        lambda: api.get('scheduled_operations/%s' % operation['id'])
+        .json_body['scheduled_operation'],
+        lambda o: o['last_run_result'] == 'success')
+    (checkpoint,) = checkpoints(api)
+    assert shown['last_run_checkpoint_id'] == checkpoint['id']
+    assert shown['claimed_by'] if 'claimed_by' in shown else True

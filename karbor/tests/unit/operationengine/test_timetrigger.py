@@ -1,0 +1,204 @@
+"""Time triggers: property checks and run-time computation."""
+
+import datetime
+
+import pytest
+
+from karbor import exception
+from karbor.services.operationengine import timetrigger
+
+NOW = datetime.datetime(2030, 1, 1, 10, 0, 30)
+FIELD = 'trigger_info/properties'
+
+
+def at(*args):
+    return datetime.datetime(*args)
+
+
+def check(now=NOW, **properties):
+    return timetrigger.check_properties(properties, now)
+
+
+def trigger(**properties):
+    return timetrigger.TimeTrigger(check(**properties))
+
+
+def refused(field, **properties):
+    with pytest.raises(exception.InvalidInput) as info:
+        check(**properties)
+    assert '%s/%s' % (FIELD, field) in info.value.message
+    return info.value.message
+
+
+# Stored properties -----------------------------------------------------
+
+def test_defaults_are_filled_in(override):
+    override('default_window', 123, group='operationengine')
+    stored = check(format='crontab', pattern='  0 * * * *  ')
+    assert stored == {'format': 'crontab', 'pattern': '0 * * * *',
+                      'start_time': '2030-01-01T10:00:30',
+                      'end_time': None, 'window': 123}
+
+
+def test_times_are_stored_as_naive_utc():
+    stored = check(format='crontab', pattern='0 * * * *',
+                   start_time='2030-01-02T03:04:05+02:00',
+                   end_time='2030-02-01 00:00:00Z')
+    assert stored['start_time'] == '2030-01-02T01:04:05'
+    assert stored['end_time'] == '2030-02-01T00:00:00'
+
+
+@pytest.mark.parametrize('window,stored', [(60, 60), ('600', 600),
+                                           (' 90 ', 90), (None, 300)])
+def test_window_as_number_or_digit_string(window, stored):
+    assert check(format='crontab', pattern='0 * * * *',
+                 window=window)['window'] == stored
+
+
+@pytest.mark.parametrize('window', ['ten', '-5', '1.5', 59, 0, True])
+def test_bad_window(window):
+    refused('window', format='crontab', pattern='0 * * * *', window=window)
+
+
+def test_window_minimum_is_configurable(override):
+    override('min_window', 5, group='operationengine')
+    assert check(format='crontab', pattern='0 * * * *',
+                 window=5)['window'] == 5
+
+
+# Patterns ----------------------------------------------------------------
+
+@pytest.mark.parametrize('pattern', [
+    '* * * *', '* * * * * *', '61 * * * *', 'a b c d e', '*/0 * * * *',
+    '@hourly', '* 24 * * *'])
+def test_bad_crontab(pattern):
+    refused('pattern', format='crontab', pattern=pattern)
+
+
+@pytest.mark.parametrize('pattern', [
+    'FREQ=FOO', 'FREQ=DAILY;BYHOUR=25', 'hello', 'FREQ=DAILY;COUNT=x',
+    'BEGIN:VCALENDAR\nBEGIN:VEVENT\nSUMMARY:nothing\nEND:VEVENT\n'
+    'END:VCALENDAR'])
+def test_bad_calendar(pattern):
+    refused('pattern', format='calendar', pattern=pattern)
+
+
+def test_pattern_that_never_runs():
+    message = refused('pattern', format='crontab', pattern='0 0 30 2 *')
+    assert 'never runs' in message
+    refused('pattern', format='calendar',
+            pattern='FREQ=DAILY;UNTIL=20200101T000000')
+
+
+@pytest.mark.parametrize('pattern,format', [
+    ('* * * * *', 'crontab'),
+    ('0-4 * * * *', 'crontab'),
+    ('FREQ=MINUTELY;INTERVAL=1', 'calendar'),
+    ('FREQ=SECONDLY;INTERVAL=30', 'calendar'),
+])
+def test_interval_below_the_minimum(override, pattern, format):
+    override('min_interval', 300, group='operationengine')
+    message = refused('pattern', format=format, pattern=pattern)
+    assert 'minimum interval is 300 seconds' in message
+
+
+def test_irregular_pattern_is_checked_over_several_runs(override):
+    override('min_interval', 600, group='operationengine')
+    # Two runs five minutes apart every hour: the first two coming runs
+    # are an hour apart, so only looking further finds the short gap.
+    refused('pattern', format='crontab', pattern='0,5 * * * *',
+            start_time='2030-01-01T10:01:00')
+
+
+def test_default_minimum_allows_every_minute():
+    assert check(format='crontab', pattern='* * * * *')
+
+
+def test_start_and_end():
+    message = refused('end_time', format='crontab', pattern='0 * * * *',
+                      start_time='2030-01-02T00:00:00',
+                      end_time='2030-01-01T00:00:00')
+    assert 'not after start_time' in message
+    refused('end_time', format='crontab', pattern='0 * * * *',
+            start_time='2030-01-02T00:00:00',
+            end_time='2030-01-02T00:00:00')
+    message = refused('end_time', format='crontab', pattern='0 12 * * *',
+                      start_time='2030-01-02T00:00:00',
+                      end_time='2030-01-02T06:00:00')
+    assert 'first run at 2030-01-02T12:00:00' in message
+    refused('start_time', format='crontab', pattern='0 * * * *',
+            start_time='next tuesday')
+    refused('end_time', format='crontab', pattern='0 * * * *',
+            end_time='2030-13-01T00:00:00')
+
+
+# Run times ---------------------------------------------------------------
+
+def test_crontab_runs():
+    hourly = trigger(format='crontab', pattern='15 * * * *')
+    assert hourly.next_after(at(2030, 1, 1, 10, 0)) == at(2030, 1, 1, 10, 15)
+    assert hourly.next_after(at(2030, 1, 1, 10, 15)) == at(2030, 1, 1, 11, 15)
+    assert hourly.last_at_or_before(at(2030, 1, 1, 11, 15)) == at(
+        2030, 1, 1, 11, 15)
+    assert hourly.last_at_or_before(at(2030, 1, 1, 11, 14, 59, 999999)) == \
+        at(2030, 1, 1, 10, 15)
+    assert hourly.runs_after(at(2030, 1, 1, 10, 0), 3) == [
+        at(2030, 1, 1, 10, 15), at(2030, 1, 1, 11, 15),
+        at(2030, 1, 1, 12, 15)]
+
+
+def test_crontab_within_start_and_end():
+    bounded = trigger(format='crontab', pattern='0 * * * *',
+                      start_time='2030-01-01T12:00:00',
+                      end_time='2030-01-01T14:00:00')
+    assert bounded.next_after(at(2030, 1, 1, 0, 0)) == at(2030, 1, 1, 12)
+    assert bounded.next_after(at(2030, 1, 1, 13, 0)) == at(2030, 1, 1, 14)
+    assert bounded.next_after(at(2030, 1, 1, 14, 0)) is None
+    assert bounded.last_at_or_before(at(2030, 1, 1, 11, 59)) is None
+    assert bounded.last_at_or_before(at(2030, 1, 2)) == at(2030, 1, 1, 14)
+
+
+def test_calendar_rule_is_anchored_at_the_start():
+    hourly = trigger(format='calendar', pattern='FREQ=HOURLY;INTERVAL=2',
+                     start_time='2030-01-01T09:30:00')
+    assert hourly.next_after(at(2030, 1, 1, 10)) == at(2030, 1, 1, 11, 30)
+    assert hourly.last_at_or_before(at(2030, 1, 1, 11, 30)) == at(
+        2030, 1, 1, 11, 30)
+    assert hourly.last_at_or_before(at(2030, 1, 1, 9)) is None
+
+
+def test_calendar_start_defaults_to_creation():
+    hourly = trigger(format='calendar', pattern='FREQ=HOURLY;INTERVAL=1')
+    assert hourly.next_after(NOW) == at(2030, 1, 1, 11, 0, 30)
+
+
+def test_vcalendar_with_its_own_start_and_exceptions():
+    weekly = trigger(format='calendar', pattern=(
+        'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\n'
+        'SUMMARY:backup\r\nDTSTART:20300101T220000Z\r\n'
+        'RRULE:FREQ=WEEKLY;BYDAY=TU,\r\n TH\r\n'
+        'EXDATE:20300103T220000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n'))
+    # 2030-01-01 is a Tuesday; Thursday the 3rd is excluded.
+    assert weekly.runs_after(at(2030, 1, 1, 12), 3) == [
+        at(2030, 1, 1, 22), at(2030, 1, 8, 22), at(2030, 1, 10, 22)]
+
+
+def test_calendar_in_a_time_zone_runs_at_its_utc_times():
+    daily = trigger(format='calendar', pattern=(
+        'DTSTART;TZID=Europe/Paris:20300101T090000\nRRULE:FREQ=DAILY'))
+    # 09:00 in Paris in winter is 08:00 UTC, in summer 07:00 UTC.
+    assert daily.next_after(at(2030, 1, 1, 10)) == at(2030, 1, 2, 8)
+    assert daily.next_after(at(2030, 7, 1, 10)) == at(2030, 7, 2, 7)
+
+
+def test_calendar_until_in_utc():
+    limited = trigger(format='calendar',
+                      pattern='FREQ=DAILY;UNTIL=20300103T235959Z',
+                      start_time='2030-01-01T06:00:00')
+    assert limited.runs_after(at(2030, 1, 1), 10) == [
+        at(2030, 1, 1, 6), at(2030, 1, 2, 6), at(2030, 1, 3, 6)]
+
+
+def test_window_of_the_trigger():
+    assert trigger(format='crontab', pattern='0 * * * *',
+                   window=120).window == datetime.timedelta(seconds=120)
