@@ -41,8 +41,16 @@ class FileSystemBank(base.BankPlugin):
     def put_object(self, key, data):
         path = self._path(key)
         directory = os.path.dirname(path)
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix='.tmp-')
+        for attempt in range(5):
+            os.makedirs(directory, exist_ok=True)
+            try:
+                fd, tmp = tempfile.mkstemp(dir=directory, prefix='.tmp-')
+                break
+            except FileNotFoundError:
+                # A concurrent delete pruned the emptied directory between
+                # makedirs and mkstemp: make it again.
+                if attempt == 4:
+                    raise
         try:
             with os.fdopen(fd, 'wb') as f:
                 f.write(data)
@@ -88,10 +96,25 @@ class FileSystemBank(base.BankPlugin):
         return keys[:limit] if limit is not None else keys
 
     def delete_object(self, key):
+        path = self._path(key)
         try:
-            os.unlink(self._path(key))
+            os.unlink(path)
         except FileNotFoundError:
-            pass
+            return
+        self._prune(os.path.dirname(path))
+
+    def _prune(self, directory):
+        """Remove the directories a delete emptied, up to the root.
+
+        Otherwise every deleted checkpoint leaves its directories behind,
+        and listings walk ever more of them.
+        """
+        while directory != self.root and directory.startswith(self.root):
+            try:
+                os.rmdir(directory)
+            except OSError:
+                return
+            directory = os.path.dirname(directory)
 
     def exists(self, key):
         return os.path.isfile(self._path(key))

@@ -71,3 +71,15 @@ def test_default_path_from_config(tmp_path, override):
              group='file_system_bank_plugin')
     bank = file_system.FileSystemBank()
     assert bank.root == str(tmp_path / 'cfg-bank')
+
+
+def test_delete_prunes_emptied_directories(bank):
+    bank.put_object('checkpoints/c1/resources/r1/manifest', b'm')
+    bank.put_object('checkpoints/c2/metadata', b'x')
+    bank.delete_object('checkpoints/c1/resources/r1/manifest')
+    assert os.listdir(os.path.join(bank.root, 'checkpoints')) == ['c2']
+    bank.delete_object('checkpoints/c2/metadata')
+    assert os.listdir(bank.root) == []
+    # The root itself stays, and writing recreates what is needed.
+    bank.put_object('checkpoints/c3/metadata', b'y')
+    assert bank.get_object('checkpoints/c3/metadata') == b'y'

@@ -1,0 +1,62 @@
+"""The keystone pipeline: auth_token in front, roles mapped to policy."""
+
+from keystonemiddleware import fixture as ksm_fixture
+from keystonemiddleware import opts as ksm_opts
+from oslo_serialization import jsonutils
+import pytest
+import webob
+
+from karbor.api import app as api_app
+from karbor.conf import CONF
+
+
+@pytest.fixture
+def keystone_app(override, db):
+    override('auth_strategy', 'keystone')
+    tokens = ksm_fixture.AuthTokenFixture()
+    tokens.setUp()
+    tokens.add_token_data(token_id='admin-token', user_id='u-admin',
+                          project_id='p1', role_list=['admin', 'member',
+                                                      'reader'])
+    tokens.add_token_data(token_id='member-token', user_id='u-member',
+                          project_id='p1', role_list=['member', 'reader'])
+    tokens.add_token_data(token_id='reader-token', user_id='u-reader',
+                          project_id='p1', role_list=['reader'])
+    for group, opts in ksm_opts.list_auth_token_opts():
+        CONF.register_opts(opts, group=group)
+    # Where the 401 tells clients to authenticate; without it the
+    # middleware would ask a catalog the tests do not have.
+    override('www_authenticate_uri', 'http://keystone.example/identity',
+             group='keystone_authtoken')
+    yield api_app.load_app()
+    tokens.cleanUp()
+
+
+def _get(app, path, token=None):
+    headers = {'X-Auth-Token': token} if token else {}
+    res = webob.Request.blank(path, headers=headers).get_response(app)
+    assert res.content_type == 'application/json', res.body[:200]
+    return res.status_code, jsonutils.loads(res.body)
+
+
+def test_no_token_is_a_json_401(keystone_app):
+    status, body = _get(keystone_app, '/v1/p1/providers')
+    assert status == 401
+    assert list(body.values())[0]['message']
+
+
+def test_bad_token_is_a_json_401(keystone_app):
+    status, _ = _get(keystone_app, '/v1/p1/providers', 'no-such-token')
+    assert status == 401
+
+
+def test_version_document_needs_no_token(keystone_app):
+    assert _get(keystone_app, '/')[0] == 200
+
+
+def test_roles_map_to_policy(keystone_app):
+    assert _get(keystone_app, '/v1/p1/providers', 'reader-token')[0] == 200
+    assert _get(keystone_app, '/v1/p1/os-services', 'member-token')[0] == 403
+    assert _get(keystone_app, '/v1/p1/os-services', 'admin-token')[0] == 200
+    # The URL's project must be the token's.
+    assert _get(keystone_app, '/v1/p2/providers', 'member-token')[0] == 403
