@@ -131,9 +131,11 @@ def parse(req, sort_keys, default_sort, filters=None, project_scoped=True,
             except ValueError:
                 raise exception.InvalidInput(field='all_tenants',
                                              reason='must be a boolean')
-        if all_tenants or 'project_id' in params:
+        wanted = params.get('project_id')
+        if all_tenants or (wanted is not None and
+                           wanted != query.project_id):
             policy.authorize(ctx, base_policies.ALL_TENANTS)
-            query.project_id = params.get('project_id')
+            query.project_id = wanted
     return query
 
 

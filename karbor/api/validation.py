@@ -54,27 +54,30 @@ def validate(data, schema):
 
 
 def plugin_parameters(provider, parameters, schema_getter, field,
-                      resource_types=None):
+                      resources):
     """Check ``{"TYPE" or "TYPE#ID": {...}}`` against the plugins' schemas.
 
     :param schema_getter: name of the plugin classmethod giving the
         schema, e.g. 'get_options_schema'.
-    :param resource_types: the types the parameters may name (a plan's or
-        checkpoint's); defaults to every type the provider protects.
+    :param resources: the resources ({"type", "id"}) the parameters may
+        name: a plan's or a checkpoint's. Parameters for a type or a
+        resource that is not among them would be silently unused: 400.
     """
+    types = {r['type'] for r in resources}
+    ids = {(r['type'], r['id']) for r in resources}
     for key, values in (parameters or {}).items():
         resource_type, _, resource_id = key.partition('#')
         where = '%s/%s' % (field, key)
-        if resource_id and not uuidutils.is_uuid_like(resource_id):
-            raise exception.InvalidInput(
-                field=where, reason='the resource id after "#" must be a '
-                                    'UUID')
         plugin = provider.plugin_classes.get(resource_type)
-        if plugin is None or (resource_types is not None and
-                              resource_type not in resource_types):
+        if plugin is None or resource_type not in types:
             raise exception.InvalidInput(
                 field=where, reason='no resource of type %s to apply '
                                     'these parameters to' % resource_type)
+        if resource_id and (resource_type, resource_id) not in ids:
+            raise exception.InvalidInput(
+                field=where, reason='no resource %s of type %s to apply '
+                                    'these parameters to' % (resource_id,
+                                                             resource_type))
         schema = getattr(plugin, schema_getter)(resource_type)
         validator = jsonschema.Draft202012Validator(
             schema, format_checker=_FORMAT_CHECKER)

@@ -44,7 +44,7 @@ def _add_db_commands(subparsers):
 
 def _checkpoint_reindex():
     registry = provider_registry.get_registry()
-    wanted = common.CONF.command.provider
+    wanted = common.CONF.command.provider_id
     providers = [registry.get(wanted)] if wanted else registry.list()
     ctx = context.get_admin_context()
     for provider in providers:
@@ -62,7 +62,10 @@ def _add_checkpoint_commands(subparsers):
     reindex = actions.add_parser(
         'reindex', help='Rebuild the database index of checkpoints from '
                         'the banks (e.g. a new deployment on an old bank).')
-    reindex.add_argument('--provider', help='Only this provider\'s bank.')
+    # dest avoids CONF.command.provider, which oslo.config refuses: a
+    # [provider] group exists.
+    reindex.add_argument('--provider', dest='provider_id',
+                         help='Only this provider\'s bank.')
     reindex.set_defaults(func=_checkpoint_reindex)
 
 
@@ -81,6 +84,13 @@ def _operation_log_purge():
         removed, before.isoformat()))
 
 
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise ValueError('must be at least 1')
+    return value
+
+
 def _add_operation_log_commands(subparsers):
     logs = subparsers.add_parser('operation_log',
                                  help='The operation-log audit trail.')
@@ -92,7 +102,7 @@ def _add_operation_log_commands(subparsers):
     purge.add_argument('--before', required=True,
                        help='ISO 8601 date or timestamp (UTC).')
     purge.add_argument('--project', help='Only this project\'s logs.')
-    purge.add_argument('--batch-size', type=int, default=1000,
+    purge.add_argument('--batch-size', type=_positive_int, default=1000,
                        help='Rows deleted per transaction (default 1000).')
     purge.set_defaults(func=_operation_log_purge)
 

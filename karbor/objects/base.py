@@ -129,14 +129,16 @@ class ProjectObject(KarborObject):
         values = self.obj_get_changes()
         if not values:
             return
+        now = models.utcnow()
         with db.writer.using(self._context) as session:
             result = session.execute(
                 update(self.model)
                 .where(self.model.id == self.id,
                        self.model.deleted.is_(False))
-                .values(updated_at=models.utcnow(), **values))
+                .values(updated_at=now, **values))
             if result.rowcount != 1:
                 raise self._not_found(self.id)
+        self.updated_at = now
         self.obj_reset_changes()
 
     def conditional_update(self, values, expected):
@@ -155,13 +157,13 @@ class ProjectObject(KarborObject):
                     stmt = stmt.where(column.in_(value))
                 else:
                     stmt = stmt.where(column == value)
-            result = session.execute(
-                stmt.values(updated_at=models.utcnow(), **values))
+            now = models.utcnow()
+            result = session.execute(stmt.values(updated_at=now, **values))
             if result.rowcount != 1:
                 return False
-        for key, value in values.items():
+        for key, value in dict(values, updated_at=now).items():
             setattr(self, key, value)
-        self.obj_reset_changes(list(values))
+        self.obj_reset_changes(list(values) + ['updated_at'])
         return True
 
     def destroy(self):

@@ -14,6 +14,7 @@ from karbor import objects
 from karbor.objects import checkpoint as checkpoint_obj
 from karbor.policies import checkpoints as checkpoint_policies
 from karbor import policy
+from karbor.services.protection import checkpoint as bank_checkpoint
 from karbor.services.protection import provider as provider_registry
 from karbor.services.protection import rpcapi
 
@@ -138,8 +139,17 @@ def update(req):
     ctx = middleware.context_of(req)
     policy.authorize(ctx, checkpoint_policies.RESET_STATE)
     body = validation.body(req, schemas.reset_state)
+    provider = _provider(req)
     checkpoint = _get(req, ctx)
     checkpoint.status = body['os-resetState']['state']
     checkpoint.host = None
     checkpoint.save()
+    # The bank's metadata is the truth a reindex rebuilds from: reset it
+    # too, when it is there (a protect that failed early wrote none).
+    try:
+        bank_checkpoint.Checkpoint.load(provider.bank_class(),
+                                        checkpoint.id).update(
+            status=checkpoint.status)
+    except exception.CheckpointNotFound:
+        pass
     return {'checkpoint': view(checkpoint)}

@@ -80,7 +80,7 @@ def create(req):
     parameters = body.get('parameters') or {}
     validation.plugin_parameters(
         provider, parameters, 'get_options_schema', 'plan/parameters',
-        {r['type'] for r in resources})
+        resources)
     plan = objects.Plan(
         ctx, id=uuidutils.generate_uuid(), project_id=ctx.project_id,
         provider_id=provider.id, name=body['name'],
@@ -119,7 +119,7 @@ def update(req):
         parameters = body.get('parameters', plan.parameters) or {}
         validation.plugin_parameters(
             provider, parameters, 'get_options_schema', 'plan/parameters',
-            {r['type'] for r in plan.resources})
+            plan.resources)
         plan.parameters = parameters
     for key in ('name', 'description', 'status'):
         if key in body:

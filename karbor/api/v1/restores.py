@@ -55,9 +55,9 @@ def create(req):
             reason='checkpoint %s is %s, not available' % (
                 checkpoint.id, checkpoint.status))
     parameters = body.get('parameters') or {}
-    types = {r['type'] for r in checkpoint.protection_plan['resources']}
     validation.plugin_parameters(provider, parameters, 'get_restore_schema',
-                                 'restore/parameters', types)
+                                 'restore/parameters',
+                                 checkpoint.protection_plan['resources'])
     restore = objects.Restore(
         ctx, id=uuidutils.generate_uuid(), project_id=checkpoint.project_id,
         provider_id=provider.id, checkpoint_id=checkpoint.id,

@@ -62,3 +62,15 @@ def test_operation_log_purge(manage):
     result = manage('operation_log', 'purge', '--before', 'not-a-date')
     assert result.returncode == 1
     assert '--before' in result.stderr
+
+
+def test_checkpoint_reindex_and_batch_size(manage):
+    result = manage('checkpoint', 'reindex')
+    assert result.returncode == 0, result.stderr
+    assert 'checkpoints added' in result.stdout
+    result = manage('checkpoint', 'reindex', '--provider',
+                    'b766f37c-d011-4026-8228-28730d734a3f')
+    assert result.returncode == 0, result.stderr
+    result = manage('operation_log', 'purge', '--before', '2021-01-01',
+                    '--batch-size', '0')
+    assert result.returncode != 0

@@ -346,3 +346,35 @@ def test_reindex_rebuilds_the_index_from_the_bank(api, protection,
     assert shown['status'] == 'available'
     assert shown['protection_plan']['id'] == plan['id']
     assert restore(api, checkpoint['id'])['status'] == 'success'
+
+
+def test_parameters_must_name_resources_of_the_plan(api, protection,
+                                                    data_root):
+    make_tree('demo', 'docs')
+    plan = create_plan(api, ['docs'])
+    resource_id = plan['resources'][0]['id']
+    res = api.put('plans/%s' % plan['id'], {'plan': {'parameters': {
+        '%s#%s' % (DIRECTORY, uuid.uuid4()): {}}}})
+    assert res.status_code == 400
+    res = api.put('plans/%s' % plan['id'], {'plan': {'parameters': {
+        '%s#%s' % (DIRECTORY, resource_id): {'exclude': ['*.tmp']}}}})
+    assert res.status_code == 200
+    assert res.json_body['plan']['updated_at'] is not None
+
+
+def test_reset_state_reaches_the_bank(api, protection, data_root):
+    make_tree('demo', 'docs')
+    plan = create_plan(api, ['docs'])
+    checkpoint = protect(api, plan['id'])
+    from karbor.services.protection import provider as provider_registry
+    admin = api.as_user('admin')
+    admin.put('providers/%s/checkpoints/%s' % (PROVIDER, checkpoint['id']),
+              {'os-resetState': {'state': 'error'}})
+    bank = provider_registry.get_registry().get(PROVIDER).bank_class()
+    assert bank_checkpoint.Checkpoint.load(
+        bank, checkpoint['id']).status == 'error'
+
+
+def test_own_project_id_filter_is_not_admin_only(api, data_root):
+    assert api.get('plans?project_id=demo').status_code == 200
+    assert api.get('plans?project_id=other').status_code == 403
