@@ -1,15 +1,15 @@
 """Triggers and scheduled operations through the real API and database."""
 
 import datetime
-import uuid
-
 import pytest
 
 from karbor.tests.functional.helpers import create_plan
 from karbor.tests.functional.helpers import make_tree
 from karbor.tests.functional.helpers import PROVIDER
 
-OTHER_PROVIDER = str(uuid.uuid4())
+OTHER_PROVIDER = '0b1c8b2e-2f55-4c67-9b37-4a1c1a4b7c11'
+# Ids of nothing (fixed: test ids must be the same in every xdist worker).
+UNKNOWN = '8c2f4b43-6c4b-4e59-8f0b-9d1d2f5a0000'
 
 
 def message(res):
@@ -274,10 +274,10 @@ def test_definition_as_the_openstack_clis_text(api, plan):
 @pytest.mark.parametrize('change,status,field', [
     ({'operation_type': 'backup'}, 400, 'operation_type'),
     ({'trigger_id': 'nope'}, 400, 'trigger_id'),
-    ({'trigger_id': str(uuid.uuid4())}, 404, 'trigger_id'),
+    ({'trigger_id': UNKNOWN}, 404, 'trigger_id'),
     ({'colour': 'red'}, 400, 'colour'),
     ({'enabled': 'yes'}, 400, 'enabled'),
-    ({'definition': {'plan_id': str(uuid.uuid4())}}, 404, 'plan_id'),
+    ({'definition': {'plan_id': UNKNOWN}}, 404, 'plan_id'),
     ({'definition': {'plan_id': 'nope'}}, 400, 'plan_id'),
     ({'definition': {'provider_id': OTHER_PROVIDER}}, 404, 'provider_id'),
     ({'definition': {'max_backups': 2}}, 400, 'max_backups'),
@@ -396,15 +396,15 @@ def test_scheduled_operations_are_isolated(api, plan, data_root):
 @pytest.mark.parametrize('method,path,raw', [
     ('GET', 'triggers/not-a-uuid', None),
     ('PUT', 'triggers/not-a-uuid', b'{}'),
-    ('DELETE', 'triggers/%s' % uuid.uuid4(), None),
+    ('DELETE', 'triggers/%s' % UNKNOWN, None),
     ('GET', 'scheduled_operations/not-a-uuid', None),
-    ('DELETE', 'scheduled_operations/%s' % uuid.uuid4(), None),
+    ('DELETE', 'scheduled_operations/%s' % UNKNOWN, None),
     ('POST', 'triggers', b'{"trigger_info": '),
     ('POST', 'triggers', b'[]'),
     ('POST', 'triggers', b''),
     ('POST', 'scheduled_operations', b'{"scheduled_operation": 7}'),
     ('POST', 'scheduled_operations', b'"text"'),
-    ('PUT', 'scheduled_operations/%s' % uuid.uuid4(),
+    ('PUT', 'scheduled_operations/%s' % UNKNOWN,
      b'{"scheduled_operation": {"enabled": true}}'),
     ('PATCH', 'triggers', None),
     ('PUT', 'scheduled_operations', b'{}'),
