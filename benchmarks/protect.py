@@ -1170,14 +1170,15 @@ def shorten(key):
     return '%s:%s' % (path, rest)
 
 
-def print_profile(profile, top):
+def print_profile(profile, top, phases=PHASES):
+    """Print the sampler's records of ``phases`` ((key, label) pairs)."""
     if not profile:
         return
     print()
     print('profile of karbor-all (sampling every %s s; wall = samples of a '
           'thread not waiting idle, CPU from schedstat)' % (
               next(iter(profile.values())).get('interval')))
-    for phase, label in PHASES:
+    for phase, label in phases:
         record = profile.get(phase)
         if not record:
             continue

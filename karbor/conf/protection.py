@@ -58,7 +58,9 @@ directory_opts = [
                help='Threads each directory protect or restore uses to '
                     'read, hash, write and fsync data in parallel. Memory '
                     'stays bounded: at most two chunks (4 MiB each) per '
-                    'thread are in flight.'),
+                    'thread are in flight. A verification uses at least '
+                    'one thread per CPU (hashing is CPU bound) and holds '
+                    'at most 64 MiB of chunk data at once.'),
     cfg.BoolOpt('restore_fsync',
                 default=True,
                 help='fsync every restored file and directory before the '

@@ -59,6 +59,37 @@ class SystemClock(object):
         return models.utcnow()
 
 
+def due_runs(trigger, due, now):
+    """What to do about an operation whose next run was due at ``due``.
+
+    Returns ``(following, runs)``: the due time to wait for next (None
+    when the trigger has no more runs), and ``[(due time, status,
+    reason)]`` to record. The latest run due by ``now`` starts if ``now``
+    is still within its window, and is skipped otherwise; the runs due
+    before it (missed while no engine ran) are recorded as one skip,
+    replaced by it. ``trigger`` is a TimeTrigger, or None if it is gone.
+    """
+    if trigger is None:
+        return None, [(due, operation_obj.FAILED,
+                       'the trigger no longer exists; the operation will '
+                       'not run again')]
+    runs = []
+    latest = max(due, trigger.last_at_or_before(now) or due)
+    if latest > due:
+        runs.append((due, operation_obj.SKIPPED,
+                     'missed: no operation engine started the runs due '
+                     'from %s until %s, replaced by the one due at %s' %
+                     (due, latest, latest)))
+    if now <= latest + trigger.window:
+        runs.append((latest, operation_obj.STARTED, None))
+    else:
+        runs.append((latest, operation_obj.SKIPPED,
+                     'missed its window: due at %s, window %d seconds, '
+                     'seen at %s' % (latest, trigger.window.total_seconds(),
+                                     now)))
+    return trigger.next_after(now), runs
+
+
 class Scheduler(object):
 
     def __init__(self, host, clock=None, protection_api=None):
@@ -139,35 +170,11 @@ class Scheduler(object):
                       operation.id, operation.trigger_id, exc)
             return None
 
-    @staticmethod
-    def _plan_runs(trigger, due, now):
-        """(following due time, [(due time, status, reason)]) of a due
-        operation."""
-        if trigger is None:
-            return None, [(due, operation_obj.FAILED,
-                           'the trigger no longer exists; the operation '
-                           'will not run again')]
-        runs = []
-        latest = max(due, trigger.last_at_or_before(now) or due)
-        if latest > due:
-            runs.append((due, operation_obj.SKIPPED,
-                         'missed: no operation engine started the runs due '
-                         'from %s until %s, replaced by the one due at %s' %
-                         (due, latest, latest)))
-        if now <= latest + trigger.window:
-            runs.append((latest, operation_obj.STARTED, None))
-        else:
-            runs.append((latest, operation_obj.SKIPPED,
-                         'missed its window: due at %s, window %d seconds, '
-                         'seen at %s' % (
-                             latest, trigger.window.total_seconds(), now)))
-        return trigger.next_after(now), runs
-
     def _claim(self, operation, now):
         ctx = operations.run_context(operation)
         due = operation.next_run_at
-        following, planned = self._plan_runs(self._time_trigger(operation),
-                                             due, now)
+        following, planned = due_runs(self._time_trigger(operation), due,
+                                      now)
         try:
             # One transaction: the claim, the run rows and the checkpoint
             # row are all written, or none is.

@@ -7,6 +7,7 @@ CLIs print. The fixtures that use them are in conftest.py.
 import collections
 import fcntl
 import hashlib
+import json
 import os
 import pathlib
 import shutil
@@ -15,6 +16,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -31,6 +34,8 @@ SCHEMA_KINDS = ('options_schema', 'restore_schema', 'saved_info_schema',
                 'verify_schema')
 
 CliResult = collections.namedtuple('CliResult', 'rc stdout stderr')
+ApiResult = collections.namedtuple('ApiResult',
+                                   'status content_type body text')
 
 
 # ------------------------------------------------------------- processes
@@ -266,3 +271,43 @@ def parse_table(text):
 def parse_show(text):
     """A ``Property | Value`` table as one dict."""
     return {row['Property']: row['Value'] for row in parse_table(text)}
+
+
+# ------------------------------------------------------------ the raw API
+
+def api_call(server, method, path, user=ADMIN, project=PROJECT, body=None,
+             timeout=30):
+    """One request to ``<server>/v1/<project><path>`` as ``user``.
+
+    For what the CLIs cannot send (filters they do not expose, bad query
+    parameters). Returns ApiResult(status, content type, the body parsed
+    as JSON or None, the body as text); an HTTP error is a result too.
+    """
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        server.endpoint(project) + path, data=data, method=method,
+        headers={'X-Auth-Token': '%s:%s' % (user, project),
+                 'Accept': 'application/json',
+                 'Content-Type': 'application/json'})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status = response.status
+            content_type = response.headers.get('Content-Type', '')
+            raw = response.read()
+    except urllib.error.HTTPError as error:
+        status = error.code
+        content_type = error.headers.get('Content-Type', '')
+        raw = error.read()
+    text = raw.decode('utf-8', 'replace')
+    try:
+        parsed = json.loads(text) if text else None
+    except ValueError:
+        parsed = None
+    return ApiResult(status, content_type, parsed, text)
+
+
+def api_ok(result, status=200):
+    """Assert an API call answered ``status``; return its parsed body."""
+    assert result.status == status, 'HTTP %d, expected %d: %s' % (
+        result.status, status, result.text)
+    return result.body

@@ -95,11 +95,18 @@ def run(context, row, provider, bank):
         try:
             checkpoint = bank_checkpoint.Checkpoint.load(bank,
                                                          row.checkpoint_id)
+            graph = checkpoint.resource_graph
         except exception.CheckpointNotFound:
             raise exception.CheckpointOperationFailed(
                 reason='the metadata of checkpoint %s is missing from the '
                        'bank' % row.checkpoint_id)
-        graph = checkpoint.resource_graph
+        except (ValueError, TypeError, KeyError, AttributeError,
+                exception.Invalid) as exc:
+            checkpoint = None
+            raise exception.CheckpointOperationFailed(
+                reason='the metadata %s of checkpoint %s is corrupt: %s' % (
+                    bank_checkpoint.metadata_key(row.checkpoint_id),
+                    row.checkpoint_id, exc))
         report = resource_mod.OperationReport(
             node.value for node in resource_mod.walk(graph))
         plugins = {}

@@ -417,7 +417,8 @@ def test_good_restore_names_match_the_schema(plugin):
     jsonschema.validate({'mode': 'quick'}, verify)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({'mode': 'slow'}, verify)
-    assert plugin.get_verify_operation(None) is None
+    assert isinstance(plugin.get_verify_operation(None),
+                      protection.VerifyOperation)
     for getter in (plugin.get_options_schema, plugin.get_restore_schema,
                    plugin.get_verify_schema, plugin.get_saved_info_schema):
         assert getter(TYPE)['additionalProperties'] is False

@@ -664,7 +664,10 @@ def protect(bank, checkpoint, resource, parameters, report, workers=4):
             LOG.exception('Garbage collection of project %s after the '
                           'protect of %s failed', project_id, resource.id)
     stats = manifest['stats']
-    saved_info = dict(stats, manifest=key)
+    # The manifest's digest lets a verification tell a damaged manifest
+    # from an intact one, whatever byte was changed.
+    saved_info = dict(stats, manifest=key,
+                      manifest_sha256=hashlib.sha256(data).hexdigest())
     extra_info = {
         'files': stats['files'],
         'directories': stats['directories'],

@@ -4,7 +4,8 @@ Protect stores a directory's files as SHA-256-named chunks shared by the
 checkpoints of a project plus one manifest per checkpoint (see
 ``manifest``); restore rebuilds the tree next to the original under a new
 name; delete removes the manifest and collects the project's chunks no
-manifest refers to any more (see ``gc``).
+manifest refers to any more (see ``gc``); verify checks that the manifest
+and every chunk it refers to are present and intact (see ``verify``).
 """
 
 import copy
@@ -18,6 +19,7 @@ from karbor.services.protection.plugins.directory import gc
 from karbor.services.protection.plugins.directory import manifest as mf
 from karbor.services.protection.plugins.directory import protectable
 from karbor.services.protection.plugins.directory import restore as rst
+from karbor.services.protection.plugins.directory import verify as vfy
 
 LOG = logging.getLogger(__name__)
 
@@ -75,8 +77,12 @@ VERIFY_SCHEMA = {
     'properties': {
         'mode': {
             'title': 'Mode',
-            'description': 'full reads every chunk and checks its SHA-256; '
-                           'quick only checks that every chunk exists.',
+            'description': 'full reads every chunk once and checks its '
+                           'SHA-256 (and that of the small files recorded '
+                           'with one); quick only checks that every chunk '
+                           'exists and is long enough for what the '
+                           'manifest reads from it. Both check the '
+                           'checkpoint metadata and the manifest.',
             'type': 'string',
             'enum': ['full', 'quick'],
             'default': 'full',
@@ -94,6 +100,13 @@ SAVED_INFO_SCHEMA = {
             'description': 'Bank key of the manifest listing every entry '
                            'and the chunks of every file.',
             'type': 'string',
+        },
+        'manifest_sha256': {
+            'title': 'Manifest SHA-256',
+            'description': 'SHA-256 of the manifest as stored, checked by '
+                           'verifications.',
+            'type': 'string',
+            'pattern': '^[0-9a-f]{64}$',
         },
         'files': dict(_COUNT, title='Regular files protected'),
         'directories': dict(_COUNT, title='Directories protected (the '
@@ -194,6 +207,24 @@ class DeleteOperation(base.Operation):
             report.update(resource, extra_info=extra_info, **values)
 
 
+class VerifyOperation(base.Operation):
+    """Damage is reported (status ``error`` and a reason naming it), not
+    raised, so the checkpoint's other resources are verified too."""
+
+    def __init__(self, plugin):
+        self.plugin = plugin
+
+    def on_main(self, checkpoint, resource, context, parameters,
+                report=None, **kwargs):
+        try:
+            vfy.verify(self.plugin.bank, checkpoint, resource, parameters,
+                       report,
+                       workers=vfy.default_workers(CONF.directory.workers))
+        except Exception as exc:
+            _report_failure(report, resource, exc)
+            raise
+
+
 class DirectoryProtectionPlugin(base.ProtectionPlugin):
 
     @classmethod
@@ -226,4 +257,4 @@ class DirectoryProtectionPlugin(base.ProtectionPlugin):
         return DeleteOperation(self)
 
     def get_verify_operation(self, resource):
-        return None
+        return VerifyOperation(self)

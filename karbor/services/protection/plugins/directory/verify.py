@@ -1,0 +1,552 @@
+"""Verify one protected directory without restoring it.
+
+A verification answers: would a restore of this resource find every byte
+it needs, intact? It checks, in order:
+
+1. the checkpoint metadata in the bank parses, is this checkpoint's, lists
+   the resource in its graph and has the resource's saved info;
+2. the manifest (the key a restore reads) is there, has the SHA-256 the
+   protect recorded in the saved info (checkpoints protected before that
+   was recorded skip this check), parses, passes the manifest validation a
+   restore applies, names this project, checkpoint and resource, and its
+   entries add up to its own stats and to the saved info's counts;
+3. every chunk the manifest refers to: present, and at least as long as
+   the furthest ``[offset, length]`` slice read from it (``quick`` mode
+   stops there, a size lookup per chunk); in ``full`` mode also read once
+   (however many files share it) and its SHA-256 compared with its name,
+   and the small files that recorded the SHA-256 of their content are
+   checked against their slice of it.
+
+Damage is reported, not raised: the resource ends ``error`` with a reason
+naming the first damaged chunks (each with a few of the files using it)
+and the counts, while the other resources of the checkpoint are still
+verified. Every chunk is checked: the counts cover all the damage, not
+only the first found.
+
+Chunks are checked by a bounded pool of threads (hashlib releases the GIL
+while hashing a large buffer, the bank's reads release it while reading).
+Memory stays bounded: a chunk is held only while it is hashed, and the
+bytes of the chunks held at once are capped by MAX_IN_FLIGHT.
+"""
+
+import collections
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+
+from karbor import exception
+from karbor.services.protection import checkpoint as checkpoint_mod
+from karbor.services.protection.plugins.directory import manifest as mf
+from karbor.services.protection.plugins.directory import workers as pool_mod
+
+LOG = logging.getLogger(__name__)
+
+FULL = 'full'
+QUICK = 'quick'
+MODES = (FULL, QUICK)
+
+# Kinds of chunk damage, in the order the reason counts them.
+MISSING = 'missing'
+WRONG_SIZE = 'wrong-size'
+CORRUPT = 'corrupt'
+UNREADABLE = 'unreadable'
+KINDS = (MISSING, WRONG_SIZE, CORRUPT, UNREADABLE)
+
+# How much of the damage the reason spells out; the counts cover it all.
+REASON_CHUNKS = 5
+REASON_FILES = 3
+REASON_PROBLEMS = 5
+
+# Bytes of chunk data held in memory at once by the checking threads.
+MAX_IN_FLIGHT = 64 << 20
+# No protect writes chunks this large (they are 4 MiB, packs of small
+# files under 5 MiB): a larger object is damaged and not read into memory.
+MAX_CHUNK_BYTES = 64 << 20
+# Chunks whose sizes one quick-mode task looks up.
+SIZE_BATCH = 32
+# At most this many threads, whatever the configuration and CPU count.
+MAX_WORKERS = 32
+# Seconds between two progress updates of the report.
+PROGRESS_INTERVAL = 1.0
+
+# The saved-info counts a manifest's entries must agree with.
+COUNTS = ('files', 'directories', 'symlinks', 'skipped', 'bytes', 'chunks')
+
+
+def default_workers(configured):
+    """Threads for a verification: hashing is CPU bound, so at least one
+    per CPU, and at least the ``[directory] workers`` configured."""
+    return max(1, min(MAX_WORKERS, max(configured or 1,
+                                       os.cpu_count() or 1)))
+
+
+def shown_path(path):
+    """A manifest path as text safe to show (undecodable bytes escaped)."""
+    try:
+        return os.fsencode(path).decode('utf-8', 'backslashreplace')
+    except (UnicodeError, TypeError):
+        return repr(path)
+
+
+def _plural(count, singular, plural=None):
+    return '%d %s' % (count, singular if count == 1 else
+                      (plural or singular + 's'))
+
+
+def files_phrase(paths, total):
+    """'file a', 'files a, b and c', 'files a, b, c and 4 more'."""
+    shown = [shown_path(p) for p in paths[:REASON_FILES]]
+    if not shown:
+        return 'no file'
+    more = total - len(shown)
+    word = 'file' if total == 1 else 'files'
+    if more > 0:
+        return '%s %s and %d more' % (word, ', '.join(shown), more)
+    if len(shown) == 1:
+        return '%s %s' % (word, shown[0])
+    return '%s %s and %s' % (word, ', '.join(shown[:-1]), shown[-1])
+
+
+class _Chunk(object):
+    """One distinct chunk the manifest refers to."""
+
+    __slots__ = ('digest', 'order', 'needed', 'paths', 'files', 'checks')
+
+    def __init__(self, digest, order):
+        self.digest = digest
+        self.order = order
+        # The end of the furthest slice read from it: its minimum size.
+        self.needed = 0
+        # The first few files using it (for the reason) and their count.
+        self.paths = []
+        self.files = 0
+        # {(offset, length): (sha256, path)} of the small files whose
+        # content (this one slice) has a recorded SHA-256.
+        self.checks = {}
+
+    def add_file(self, path):
+        self.files += 1
+        if len(self.paths) < REASON_FILES:
+            self.paths.append(path)
+
+
+class _ByteBudget(object):
+    """A counting semaphore of bytes: the chunk data held at once."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self._used = 0
+        self._cond = threading.Condition()
+
+    @contextlib.contextmanager
+    def hold(self, size):
+        # An object larger than the whole budget waits for all of it.
+        size = max(1, min(size, self.limit))
+        with self._cond:
+            while self._used and self._used + size > self.limit:
+                self._cond.wait()
+            self._used += size
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._used -= size
+                self._cond.notify_all()
+
+
+class VerifyResult(object):
+    """The outcome of one verification of one resource."""
+
+    def __init__(self, problems, extra_info):
+        self.problems = problems
+        self.extra_info = extra_info
+
+    @property
+    def ok(self):
+        return not self.problems
+
+    @property
+    def reason(self):
+        return '; '.join(self.problems) if self.problems else None
+
+
+class _Fatal(Exception):
+    """A problem that leaves nothing further to check."""
+
+
+class Verifier(object):
+    """One verification of one directory resource of one checkpoint."""
+
+    def __init__(self, bank, checkpoint, resource, mode=FULL, workers=4,
+                 report=None, max_in_flight=MAX_IN_FLIGHT):
+        if mode not in MODES:
+            raise exception.Invalid('Unknown verify mode %r; use one of %s'
+                                    % (mode, ', '.join(MODES)))
+        self.bank = bank
+        self.checkpoint = checkpoint
+        self.resource = resource
+        self.project_id = checkpoint.project_id
+        self.mode = mode
+        self.workers = max(1, workers)
+        self.report = report
+        self._budget = _ByteBudget(max_in_flight)
+        self._lock = threading.Lock()
+        self.problems = []
+        self.chunks = collections.OrderedDict()
+        self.damaged = {}           # digest -> (kind, detail)
+        self.mismatched = []        # (order, path, digest) of small files
+        self.chunks_checked = 0
+        self.bytes_read = 0
+        self._progress_at = 0.0
+        self.manifest_sha256_checked = False
+
+    # Metadata ----------------------------------------------------------
+    def _check_metadata(self):
+        """The saved info of the resource, from the metadata's bytes."""
+        key = checkpoint_mod.metadata_key(self.checkpoint.id)
+        try:
+            raw = self.bank.get_object(key)
+        except exception.BankObjectNotFound:
+            raise _Fatal('the checkpoint metadata %s is missing' % key)
+        try:
+            meta = json.loads(raw)
+        except (ValueError, RecursionError) as exc:
+            raise _Fatal('the checkpoint metadata %s is corrupt: %s' %
+                         (key, exc))
+        if not isinstance(meta, dict):
+            raise _Fatal('the checkpoint metadata %s is corrupt: not a '
+                         'JSON object' % key)
+        if meta.get('id') != self.checkpoint.id:
+            raise _Fatal('the checkpoint metadata %s is corrupt: it names '
+                         'checkpoint %r' % (key, meta.get('id')))
+        if meta.get('project_id') != self.project_id:
+            raise _Fatal('the checkpoint metadata %s is corrupt: it names '
+                         'project %r' % (key, meta.get('project_id')))
+        graph = meta.get('resource_graph')
+        if not isinstance(graph, list) or not any(
+                isinstance(node, dict) and
+                node.get('type') == self.resource.type and
+                node.get('id') == self.resource.id for node in graph):
+            raise _Fatal('the checkpoint metadata %s does not list the '
+                         'resource in its resource graph' % key)
+        record = (meta.get('resources') or {})
+        record = record.get(self.resource.id) if isinstance(
+            record, dict) else None
+        saved = record.get('saved_info') if isinstance(record, dict) \
+            else None
+        if not isinstance(saved, dict) or not isinstance(
+                saved.get('manifest'), str):
+            raise _Fatal('the checkpoint metadata %s has no saved info of '
+                         'the resource: it was not protected' % key)
+        return saved
+
+    # The manifest ------------------------------------------------------
+    def _load_manifest(self, saved):
+        key = mf.manifest_key(self.checkpoint, self.resource.id)
+        if saved['manifest'] != key:
+            self.problems.append(
+                'the checkpoint metadata names the manifest %s, not %s' %
+                (saved['manifest'], key))
+        try:
+            raw = self.bank.get_object(key)
+        except exception.BankObjectNotFound:
+            raise _Fatal('the manifest %s is missing' % key)
+        self.bytes_read += len(raw)
+        expected = saved.get('manifest_sha256')
+        changed = expected is not None and \
+            hashlib.sha256(raw).hexdigest() != expected
+        self.manifest_sha256_checked = expected is not None
+        try:
+            manifest = mf.loads(raw, key)
+        except exception.InvalidManifest as exc:
+            raise _Fatal('the manifest %s is corrupt: %s' %
+                         (key, exc.kwargs.get('reason', exc)))
+        except RecursionError:
+            raise _Fatal('the manifest %s is corrupt: nested too deeply' %
+                         key)
+        if changed:
+            # It still parses: what it refers to is worth checking too.
+            self.problems.append(
+                'the manifest %s is corrupt: its SHA-256 is not the one '
+                'recorded in the checkpoint metadata' % key)
+        self._check_agreement(key, manifest, saved)
+        return manifest
+
+    def _check_agreement(self, key, manifest, saved):
+        wrong = []
+        for field, value in (('project_id', self.project_id),
+                             ('checkpoint_id', self.checkpoint.id),
+                             ('resource_id', self.resource.id)):
+            if manifest.get(field) != value:
+                wrong.append('%s %r, not %r' % (field, manifest.get(field),
+                                                value))
+        if wrong:
+            self.problems.append('the manifest %s names %s' %
+                                 (key, ', '.join(wrong)))
+        files = [e for e in manifest['entries'] if e['type'] == mf.FILE]
+        skipped = manifest.get('skipped')
+        actual = {
+            'files': len(files),
+            'directories': sum(1 for e in manifest['entries']
+                               if e['type'] == mf.DIR),
+            'symlinks': sum(1 for e in manifest['entries']
+                            if e['type'] == mf.SYMLINK),
+            'skipped': len(skipped) if isinstance(skipped, list) else None,
+            'bytes': sum(e['size'] for e in files),
+            'chunks': len(mf.chunk_digests(manifest)),
+        }
+        stats = manifest.get('stats')
+        for where, figures, every in (
+                ('its stats', stats if isinstance(stats, dict) else {},
+                 True),
+                ('the checkpoint metadata', saved, False)):
+            names = [name for name in COUNTS
+                     if (every or name in figures) and
+                     figures.get(name) != actual[name]]
+            if names:
+                self.problems.append(
+                    'the manifest %s does not agree with %s: %s' % (
+                        key, where, ', '.join(
+                            '%s %r in the manifest, %r recorded' % (
+                                name, actual[name], figures.get(name))
+                            for name in names)))
+
+    # Indexing ----------------------------------------------------------
+    def _index(self, manifest):
+        """Every distinct chunk, in the order of its first use."""
+        chunks = self.chunks
+        for entry in manifest['entries']:
+            if entry['type'] != mf.FILE:
+                continue
+            path = entry['path']
+            refs = entry['chunks']
+            seen = set()
+            for digest, offset, length in refs:
+                chunk = chunks.get(digest)
+                if chunk is None:
+                    chunk = chunks[digest] = _Chunk(digest, len(chunks))
+                chunk.needed = max(chunk.needed, offset + length)
+                if digest not in seen:
+                    seen.add(digest)
+                    chunk.add_file(path)
+            recorded = entry.get('sha256')
+            if isinstance(recorded, str) and len(refs) == 1:
+                digest, offset, length = refs[0]
+                chunks[digest].checks.setdefault((offset, length),
+                                                 (recorded, path))
+            elif isinstance(recorded, str) and not refs and \
+                    recorded != hashlib.sha256(b'').hexdigest():
+                self.mismatched.append((-1, path, None))
+
+    # Checking chunks ---------------------------------------------------
+    def _key(self, digest):
+        return mf.chunk_key(self.project_id, digest)
+
+    def _damage(self, chunk, kind, detail):
+        with self._lock:
+            self.damaged[chunk.digest] = (kind, detail)
+
+    def _checked(self, count=1, read=0):
+        with self._lock:
+            self.chunks_checked += count
+            self.bytes_read += read
+            checked = self.chunks_checked
+            now = time.monotonic()
+            if self.report is None or \
+                    now - self._progress_at < PROGRESS_INTERVAL:
+                return
+            self._progress_at = now
+        self.report.update(self.resource, progress=int(
+            100 * checked / max(1, len(self.chunks))))
+
+    def _size(self, chunk):
+        """The chunk's size if it may be intact, else None (damaged)."""
+        try:
+            size = self.bank.object_size(self._key(chunk.digest))
+        except exception.BankObjectNotFound:
+            self._damage(chunk, MISSING, None)
+            return None
+        except OSError as exc:
+            self._damage(chunk, UNREADABLE, str(exc))
+            return None
+        if size < chunk.needed:
+            self._damage(chunk, WRONG_SIZE, '%d bytes, the manifest needs '
+                         '%d' % (size, chunk.needed))
+            return None
+        if size > MAX_CHUNK_BYTES:
+            self._damage(chunk, WRONG_SIZE, '%d bytes, more than any chunk '
+                         'has' % size)
+            return None
+        return size
+
+    def _check_sizes(self, batch):
+        for chunk in batch:
+            self._size(chunk)
+        self._checked(len(batch))
+
+    def _check_content(self, chunk):
+        size = self._size(chunk)
+        if size is None:
+            self._checked()
+            return
+        read = 0
+        with self._budget.hold(size):
+            try:
+                data = self.bank.get_object(self._key(chunk.digest))
+            except exception.BankObjectNotFound:
+                self._damage(chunk, MISSING, None)
+                data = None
+            except OSError as exc:
+                self._damage(chunk, UNREADABLE, str(exc))
+                data = None
+            if data is not None:
+                read = len(data)
+                self._check_data(chunk, data)
+            data = None
+        self._checked(read=read)
+
+    def _check_data(self, chunk, data):
+        if len(data) < chunk.needed:
+            self._damage(chunk, WRONG_SIZE, '%d bytes, the manifest needs '
+                         '%d' % (len(data), chunk.needed))
+            return
+        if hashlib.sha256(data).hexdigest() != chunk.digest:
+            self._damage(chunk, CORRUPT, 'SHA-256 mismatch')
+            return
+        if not chunk.checks:
+            return
+        view = memoryview(data)
+        try:
+            bad = [path for (offset, length), (recorded, path)
+                   in chunk.checks.items()
+                   if hashlib.sha256(view[offset:offset + length])
+                   .hexdigest() != recorded]
+        finally:
+            view.release()
+        if bad:
+            with self._lock:
+                self.mismatched.extend((chunk.order, path, chunk.digest)
+                                       for path in bad)
+
+    def _check_chunks(self):
+        chunks = list(self.chunks.values())
+        if not chunks:
+            return
+        with pool_mod.BoundedPool(self.workers,
+                                  name='karbor-verify') as pool:
+            try:
+                if self.mode == QUICK:
+                    for start in range(0, len(chunks), SIZE_BATCH):
+                        pool.submit(self._check_sizes,
+                                    chunks[start:start + SIZE_BATCH])
+                else:
+                    for chunk in chunks:
+                        pool.submit(self._check_content, chunk)
+                pool.wait()
+            finally:
+                pool.close()
+
+    # The outcome -------------------------------------------------------
+    def _chunk_problem(self):
+        if not self.damaged:
+            return None
+        counts = collections.Counter(kind for kind, _ in
+                                     self.damaged.values())
+        damaged = sorted((self.chunks[d] for d in self.damaged),
+                         key=lambda c: c.order)
+        parts = []
+        for chunk in damaged[:REASON_CHUNKS]:
+            kind, detail = self.damaged[chunk.digest]
+            about = files_phrase(chunk.paths, chunk.files)
+            if detail:
+                about = '%s; %s' % (detail, about)
+            parts.append('%s chunk %s (%s)' % (kind, chunk.digest, about))
+        more = len(damaged) - REASON_CHUNKS
+        if more > 0:
+            parts.append('and %s' % _plural(more, 'more damaged chunk'))
+        summary = ', '.join('%d %s' % (counts[kind], kind)
+                            for kind in KINDS if counts[kind])
+        return '%s of %d damaged (%s): %s' % (
+            _plural(len(damaged), 'chunk'), len(self.chunks), summary,
+            '; '.join(parts))
+
+    def _file_problem(self):
+        if not self.mismatched:
+            return None
+        found = sorted(self.mismatched, key=lambda m: (m[0], m[1]))
+        return '%s do%s not match the SHA-256 recorded in the manifest ' \
+            '(%s)' % (_plural(len(found), 'file'),
+                      'es' if len(found) == 1 else '',
+                      files_phrase([m[1] for m in found], len(found)))
+
+    def extra_info(self, duration):
+        counts = collections.Counter(kind for kind, _ in
+                                     self.damaged.values())
+        info = {
+            'mode': self.mode,
+            'chunks': len(self.chunks),
+            'chunks_checked': self.chunks_checked,
+            'chunks_damaged': len(self.damaged),
+            'chunks_missing': counts[MISSING],
+            'chunks_wrong_size': counts[WRONG_SIZE],
+            'chunks_corrupt': counts[CORRUPT],
+            'chunks_unreadable': counts[UNREADABLE],
+            'bytes_read': self.bytes_read,
+            'duration_seconds': round(duration, 3),
+            'throughput_mb_s': round(self.bytes_read / 1e6 /
+                                     max(duration, 1e-6), 1),
+            'files_mismatched': len(self.mismatched),
+            'manifest_sha256_checked': self.manifest_sha256_checked,
+        }
+        return info
+
+    def run(self):
+        started = time.monotonic()
+        try:
+            saved = self._check_metadata()
+            manifest = self._load_manifest(saved)
+            self._index(manifest)
+            manifest = None
+            self._check_chunks()
+        except _Fatal as exc:
+            self.problems.append(str(exc))
+        problems = self.problems[:REASON_PROBLEMS]
+        if len(self.problems) > REASON_PROBLEMS:
+            problems.append('and %s' % _plural(
+                len(self.problems) - REASON_PROBLEMS, 'more problem'))
+        for problem in (self._chunk_problem(), self._file_problem()):
+            if problem:
+                problems.append(problem)
+        return VerifyResult(problems,
+                            self.extra_info(time.monotonic() - started))
+
+
+def verify(bank, checkpoint, resource, parameters, report, workers=4):
+    """The verify hook's work: check, then report (never raise) damage.
+
+    Returns the VerifyResult.
+    """
+    mode = (parameters or {}).get('mode') or FULL
+    verifier = Verifier(bank, checkpoint, resource, mode=mode,
+                        workers=workers, report=report)
+    result = verifier.run()
+    info = result.extra_info
+    if result.ok:
+        LOG.info('Verified %s %s of checkpoint %s (%s): %d chunks, %d '
+                 'bytes read in %.3f s', resource.type, resource.id,
+                 checkpoint.id, mode, info['chunks_checked'],
+                 info['bytes_read'], info['duration_seconds'])
+    else:
+        LOG.warning('Verification of %s %s of checkpoint %s (%s) found '
+                    'damage: %s', resource.type, resource.id,
+                    checkpoint.id, mode, result.reason)
+    if report is not None:
+        values = {'extra_info': info}
+        if not result.ok:
+            values.update(status='error', reason=result.reason)
+        report.update(resource, **values)
+    return result

@@ -1,0 +1,215 @@
+"""Verifications through the API and the real protection service."""
+
+import os
+import uuid
+
+import pytest
+
+from karbor.tests.functional.helpers import create_plan
+from karbor.tests.functional.helpers import DIRECTORY
+from karbor.tests.functional.helpers import make_tree
+from karbor.tests.functional.helpers import protect
+from karbor.tests.functional.helpers import PROVIDER
+from karbor.tests.functional.helpers import wait_for
+
+
+def verify(api, checkpoint_id, parameters=None, wrap_in_list=False):
+    body = {'provider_id': PROVIDER, 'checkpoint_id': checkpoint_id,
+            'parameters': parameters or {}}
+    res = api.post('verifications', {
+        'verification': [body] if wrap_in_list else body})
+    assert res.status_code == 202, res.json_body
+    created = res.json_body['verification']
+    assert created['status'] == 'verifying'
+    return wait_for(
+        lambda: api.get('verifications/%s' % created['id']).json_body[
+            'verification'],
+        lambda v: v['status'] != 'verifying', timeout=60)
+
+
+@pytest.fixture
+def checkpoint(api, protection):
+    make_tree('demo', 'docs')
+    plan = create_plan(api, ['docs'])
+    return protect(api, plan['id'])
+
+
+def _bank_chunks(data_root):
+    found = []
+    for dirpath, _, filenames in os.walk(str(data_root / 'bank' / 'chunks')):
+        found.extend(os.path.join(dirpath, name) for name in filenames)
+    return sorted(found)
+
+
+def test_fresh_checkpoint_verifies(api, checkpoint):
+    for wrap in (False, True):
+        result = verify(api, checkpoint['id'], wrap_in_list=wrap)
+        assert result['status'] == 'success', result
+        (key,) = result['resources_status']
+        assert key.startswith(DIRECTORY + '#')
+        assert result['resources_status'] == {key: 'success'}
+        assert result['resource_status'] == result['resources_status']
+        assert result['resources_reason'] == {}
+
+
+def test_quick_mode(api, checkpoint):
+    result = verify(api, checkpoint['id'], {DIRECTORY: {'mode': 'quick'}})
+    assert result['status'] == 'success', result
+    assert result['parameters'] == {DIRECTORY: {'mode': 'quick'}}
+
+
+def test_missing_chunk_is_an_error_naming_it(api, checkpoint, data_root):
+    victim = _bank_chunks(data_root)[0]
+    os.unlink(victim)
+    for mode in ('full', 'quick'):
+        result = verify(api, checkpoint['id'], {DIRECTORY: {'mode': mode}})
+        assert result['status'] == 'error', result
+        (reason,) = result['resources_reason'].values()
+        assert os.path.basename(victim) in reason
+        (status,) = result['resources_status'].values()
+        assert status == 'error'
+    logs = api.get('operation_logs?operation_type=verify').json_body[
+        'operation_logs']
+    assert [log['status'] for log in logs] == ['error', 'error']
+    assert os.path.basename(victim) in logs[0]['error_info']
+    assert logs[0]['verification_id'] == result['id']
+
+
+def test_flipped_byte_is_caught_by_full_only(api, checkpoint, data_root):
+    victim = _bank_chunks(data_root)[-1]
+    with open(victim, 'r+b') as f:
+        first = f.read(1)
+        f.seek(0)
+        f.write(bytes([first[0] ^ 0x01]))
+    result = verify(api, checkpoint['id'])
+    assert result['status'] == 'error'
+    assert os.path.basename(victim) in list(
+        result['resources_reason'].values())[0]
+    result = verify(api, checkpoint['id'], {DIRECTORY: {'mode': 'quick'}})
+    assert result['status'] == 'success'
+
+
+@pytest.mark.parametrize('mutate,status', [
+    (lambda body: body.update(checkpoint_id=str(uuid.uuid4())), 404),
+    (lambda body: body.update(provider_id=str(uuid.uuid4())), 404),
+    (lambda body: body.update(checkpoint_id='nope'), 400),
+    (lambda body: body.update(parameters={DIRECTORY: {'mode': 'fast'}}),
+     400),
+    (lambda body: body.update(parameters={'OS::Nova::Server': {}}), 400),
+    (lambda body: body.update(colour='blue'), 400),
+])
+def test_bad_requests_write_nothing(api, checkpoint, mutate, status):
+    body = {'provider_id': PROVIDER, 'checkpoint_id': checkpoint['id']}
+    mutate(body)
+    res = api.post('verifications', {'verification': body})
+    assert res.status_code == status, res.json_body
+    assert api.get('verifications').json_body['verifications'] == []
+    assert api.get('operation_logs?operation_type=verify').json_body[
+        'operation_logs'] == []
+
+
+def test_only_available_checkpoints_of_this_project(api, checkpoint):
+    admin = api.as_user('admin')
+    path = 'providers/%s/checkpoints/%s' % (PROVIDER, checkpoint['id'])
+    admin.put(path, {'os-resetState': {'state': 'error'}})
+    res = api.post('verifications', {'verification': {
+        'provider_id': PROVIDER, 'checkpoint_id': checkpoint['id']}})
+    assert res.status_code == 400
+    admin.put(path, {'os-resetState': {'state': 'available'}})
+
+    bob = api.as_user('bob', 'other')
+    res = bob.post('/v1/other/verifications', {'verification': {
+        'provider_id': PROVIDER, 'checkpoint_id': checkpoint['id']}},
+        project_prefix=False)
+    assert res.status_code == 404
+
+    api.delete(path)
+    wait_for(lambda: api.get(path).status_code, lambda s: s == 404)
+    res = api.post('verifications', {'verification': {
+        'provider_id': PROVIDER, 'checkpoint_id': checkpoint['id']}})
+    assert res.status_code == 404
+    assert api.get('verifications').json_body['verifications'] == []
+
+
+def test_lists_and_isolation(api, checkpoint):
+    result = verify(api, checkpoint['id'])
+    rows = api.get('verifications').json_body['verifications']
+    assert [r['id'] for r in rows] == [result['id']]
+    assert api.get('verifications?status=success').json_body[
+        'verifications'][0]['id'] == result['id']
+    assert api.get('verifications?checkpoint_id=%s' % uuid.uuid4()
+                   ).json_body['verifications'] == []
+    assert api.get('verifications?status=bogus').status_code == 400
+    bob = api.as_user('bob', 'other')
+    assert bob.get('/v1/other/verifications', project_prefix=False
+                   ).json_body['verifications'] == []
+    assert bob.get('/v1/other/verifications/%s' % result['id'],
+                   project_prefix=False).status_code == 404
+
+
+def _bank_file(data_root, *parts):
+    (path,) = [p for p in _bank_files_under(data_root, 'checkpoints')
+               if p.endswith('/'.join(('',) + parts))]
+    return path
+
+
+def _bank_files_under(data_root, top):
+    found = []
+    for dirpath, _, filenames in os.walk(str(data_root / 'bank' / top)):
+        found.extend(os.path.join(dirpath, name) for name in filenames)
+    return sorted(found)
+
+
+def _verify_log(api, verification_id):
+    (log,) = [log for log in api.get(
+        'operation_logs?operation_type=verify').json_body['operation_logs']
+        if log['verification_id'] == verification_id]
+    return log
+
+
+def test_truncated_chunk_is_caught_by_both_modes(api, checkpoint,
+                                                 data_root):
+    victim = max(_bank_chunks(data_root), key=os.path.getsize)
+    os.truncate(victim, os.path.getsize(victim) - 1)
+    for mode in ('full', 'quick'):
+        result = verify(api, checkpoint['id'], {DIRECTORY: {'mode': mode}})
+        assert result['status'] == 'error', result
+        (key, reason), = result['resources_reason'].items()
+        assert key.startswith(DIRECTORY + '#')
+        assert 'wrong-size chunk %s' % os.path.basename(victim) in reason
+        log = _verify_log(api, result['id'])
+        assert log['status'] == 'error'
+        assert os.path.basename(victim) in log['error_info']
+        assert log['extra_info']['chunks_wrong_size'] == 1
+
+
+def test_corrupt_manifest_is_an_error_naming_it(api, checkpoint,
+                                                data_root):
+    manifest = _bank_file(data_root, 'manifest')
+    with open(manifest, 'r+b') as f:
+        f.seek(os.path.getsize(manifest) // 2)
+        f.write(b'\xff')
+    for mode in ('full', 'quick'):
+        result = verify(api, checkpoint['id'], {DIRECTORY: {'mode': mode}})
+        assert result['status'] == 'error', result
+        (reason,) = result['resources_reason'].values()
+        assert 'the manifest checkpoints/%s/resources/' % checkpoint['id'] \
+            in reason
+        assert 'is corrupt' in reason
+        assert _verify_log(api, result['id'])['status'] == 'error'
+
+
+def test_corrupt_checkpoint_metadata_is_an_error_naming_it(api, checkpoint,
+                                                           data_root):
+    metadata = str(data_root / 'bank' / 'checkpoints' / checkpoint['id'] /
+                   'metadata')
+    with open(metadata, 'r+b') as f:
+        f.truncate(os.path.getsize(metadata) // 2)
+    result = verify(api, checkpoint['id'])
+    assert result['status'] == 'error', result
+    (reason,) = result['resources_reason'].values()
+    assert 'checkpoints/%s/metadata' % checkpoint['id'] in reason
+    assert 'is corrupt' in reason
+    log = _verify_log(api, result['id'])
+    assert log['status'] == 'error'
+    assert 'checkpoints/%s/metadata' % checkpoint['id'] in log['error_info']

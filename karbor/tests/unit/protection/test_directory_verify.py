@@ -1,0 +1,641 @@
+"""The verify operation of OS::Karbor::Directory."""
+
+import collections
+import hashlib
+import json
+import os
+import random
+import threading
+import time
+import uuid
+
+import jsonschema
+import pytest
+
+from karbor.services.protection.banks import file_system
+from karbor.services.protection import checkpoint as checkpoint_mod
+from karbor.services.protection.plugins.directory import backup
+from karbor.services.protection.plugins.directory import gc
+from karbor.services.protection.plugins.directory import manifest as mf
+from karbor.services.protection.plugins.directory import protectable
+from karbor.services.protection.plugins.directory import protection
+from karbor.services.protection.plugins.directory import verify as vfy
+from karbor.services.protection import resource as resource_mod
+from karbor.tests.unit.protection import test_directory_protection as tdp
+
+TYPE = 'OS::Karbor::Directory'
+PROJECT = 'proj-a'
+
+
+@pytest.fixture(autouse=True)
+def small_chunks(monkeypatch):
+    # Small trees still use several chunks, packs and big files.
+    monkeypatch.setattr(backup, 'CHUNK_SIZE', 64 * 1024)
+    monkeypatch.setattr(backup, 'SMALL_FILE_LIMIT', 16 * 1024)
+    monkeypatch.setattr(backup, 'PACK_SIZE', 64 * 1024)
+    monkeypatch.setattr(gc, 'POLL_INTERVAL', 0.02)
+
+
+@pytest.fixture
+def root(tmp_path, override):
+    root = tmp_path / 'data'
+    root.mkdir()
+    override('root_path', str(root), group='directory')
+    override('workers', 3, group='directory')
+    return root
+
+
+@pytest.fixture
+def bank(tmp_path):
+    return file_system.FileSystemBank(str(tmp_path / 'bank'))
+
+
+@pytest.fixture
+def plugin(bank):
+    return protection.DirectoryProtectionPlugin(bank=bank)
+
+
+def resource_of(name):
+    return resource_mod.Resource(
+        type=TYPE, id=protectable.resource_id(PROJECT, name), name=name)
+
+
+def protect(root, plugin, names=('docs',), make=tdp.make_tree):
+    """A fresh available checkpoint of the directories ``names``, its
+    metadata saved as the protect flow saves it."""
+    resources = []
+    for name in names:
+        top = root / PROJECT / name
+        if not top.exists():
+            make(str(top))
+        resources.append(resource_of(name))
+    checkpoint = checkpoint_mod.Checkpoint.create(
+        plugin.bank, str(uuid.uuid4()), PROJECT, 'provider-1',
+        plan={'id': 'plan-1', 'name': 'plan'},
+        resource_graph=[resource_mod.ResourceNode(r, ()) for r in resources],
+        created_at='2024-01-01T00:00:00')
+    report = resource_mod.OperationReport(resources)
+    for resource in resources:
+        plugin.get_protect_operation(resource).on_main(
+            checkpoint=checkpoint, resource=resource, context=None,
+            parameters={}, report=report)
+        report.update(resource, status='done')
+    report.finish('available')
+    checkpoint.update(status='available', resources=report.snapshot())
+    return checkpoint, resources
+
+
+def run_verify(plugin, checkpoint, resource, mode=None):
+    """The resource's record after a verify hook run as the flow runs it."""
+    report = resource_mod.OperationReport([resource])
+    report.update(resource, status='running')
+    parameters = {} if mode is None else {'mode': mode}
+    plugin.get_verify_operation(resource).on_main(
+        checkpoint=checkpoint, resource=resource, context=None,
+        parameters=parameters, report=report,
+        verification=type('V', (), {'id': 'v-1', 'parameters': {}})())
+    record = report.get(resource.id)
+    if record['status'] == 'running':
+        record['status'] = 'success'
+    return record
+
+
+def chunk_path(bank, digest):
+    return os.path.join(bank.root, *mf.chunk_key(PROJECT, digest).split('/'))
+
+
+def manifest_path(bank, checkpoint, resource):
+    return os.path.join(bank.root, *mf.manifest_key(
+        checkpoint, resource.id).split('/'))
+
+
+def load_manifest(bank, checkpoint, resource):
+    key = mf.manifest_key(checkpoint, resource.id)
+    return mf.loads(bank.get_object(key), key)
+
+
+def files_of(manifest):
+    """{digest: [paths]} of a manifest, in manifest order."""
+    users = collections.OrderedDict()
+    for entry in manifest['entries']:
+        if entry['type'] == mf.FILE:
+            for digest in dict.fromkeys(ref[0] for ref in entry['chunks']):
+                users.setdefault(digest, []).append(entry['path'])
+    return users
+
+
+def big_chunk(bank, checkpoint, resource):
+    """A chunk of sub/deeper/big.bin (one file uses it)."""
+    for digest, paths in files_of(load_manifest(bank, checkpoint,
+                                                resource)).items():
+        if paths == ['sub/deeper/big.bin']:
+            return digest
+    raise AssertionError('no chunk of big.bin alone')
+
+
+def pack_chunk(bank, checkpoint, resource):
+    """The chunk shared by the most files (a pack of small files)."""
+    users = files_of(load_manifest(bank, checkpoint, resource))
+    return max(users, key=lambda d: len(users[d]))
+
+
+def flip(path, offset, mask=0x01):
+    with open(path, 'r+b') as f:
+        f.seek(offset)
+        old = f.read(1)
+        f.seek(offset)
+        f.write(bytes([old[0] ^ mask]))
+    return old
+
+
+def put_back(path, offset, old):
+    with open(path, 'r+b') as f:
+        f.seek(offset)
+        f.write(old)
+
+
+def assert_error(record, *fragments):
+    assert record['status'] == 'error', record
+    for fragment in fragments:
+        assert fragment in record['reason'], (fragment, record['reason'])
+
+
+# The intact case --------------------------------------------------------
+
+@pytest.mark.parametrize('mode', [None, 'full', 'quick'])
+def test_fresh_checkpoint_verifies(root, bank, plugin, mode):
+    checkpoint, (resource,) = protect(root, plugin)
+    saved = checkpoint.saved_info(resource.id)
+    record = run_verify(plugin, checkpoint, resource, mode)
+    assert record['status'] == 'success', record
+    assert record['reason'] is None
+    info = record['extra_info']
+    assert info['mode'] == (mode or 'full')
+    assert info['chunks'] == info['chunks_checked'] == saved['chunks']
+    for kind in ('damaged', 'missing', 'wrong_size', 'corrupt',
+                 'unreadable'):
+        assert info['chunks_' + kind] == 0
+    chunk_bytes = sum(bank.object_size(key)
+                      for key in bank.list_objects(mf.chunk_prefix(PROJECT)))
+    manifest_bytes = bank.object_size(mf.manifest_key(checkpoint,
+                                                      resource.id))
+    if info['mode'] == 'full':
+        assert info['bytes_read'] == chunk_bytes + manifest_bytes
+    else:
+        assert info['bytes_read'] == manifest_bytes
+    assert info['duration_seconds'] >= 0
+    assert info['throughput_mb_s'] >= 0
+    assert info['manifest_sha256_checked'] is True
+
+
+def test_the_schema_and_the_saved_manifest_digest(root, bank, plugin):
+    schema = plugin.get_verify_schema(TYPE)
+    assert schema['properties']['mode']['default'] == 'full'
+    for good in ({}, {'mode': 'full'}, {'mode': 'quick'}):
+        jsonschema.validate(good, schema)
+    for bad in ({'mode': 'fast'}, {'mode': 1}, {'colour': 'blue'}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, schema)
+    checkpoint, (resource,) = protect(root, plugin)
+    saved = checkpoint.saved_info(resource.id)
+    jsonschema.validate(saved, plugin.get_saved_info_schema(TYPE))
+    raw = bank.get_object(saved['manifest'])
+    assert saved['manifest_sha256'] == hashlib.sha256(raw).hexdigest()
+
+
+def test_empty_directory_verifies(root, bank, plugin):
+    checkpoint, (resource,) = protect(root, plugin, make=os.makedirs)
+    for mode in ('full', 'quick'):
+        record = run_verify(plugin, checkpoint, resource, mode)
+        assert record['status'] == 'success', record
+        assert record['extra_info']['chunks'] == 0
+
+
+# One kind of damage at a time, each on a fresh checkpoint ----------------
+
+def test_flipped_byte_in_a_chunk(root, bank, plugin):
+    checkpoint, (resource,) = protect(root, plugin)
+    digest = big_chunk(bank, checkpoint, resource)
+    flip(chunk_path(bank, digest), 1000)
+    record = run_verify(plugin, checkpoint, resource)
+    assert_error(record, '1 chunk of ', 'damaged (1 corrupt)',
+                 'corrupt chunk %s (SHA-256 mismatch; file '
+                 'sub/deeper/big.bin)' % digest)
+    assert record['extra_info']['chunks_corrupt'] == 1
+    assert record['extra_info']['chunks_damaged'] == 1
+    # Presence and sizes are intact: quick cannot see it.
+    assert run_verify(plugin, checkpoint, resource,
+                      'quick')['status'] == 'success'
+
+
+def test_deleted_chunk(root, bank, plugin):
+    checkpoint, (resource,) = protect(root, plugin)
+    digest = big_chunk(bank, checkpoint, resource)
+    os.unlink(chunk_path(bank, digest))
+    for mode in ('full', 'quick'):
+        record = run_verify(plugin, checkpoint, resource, mode)
+        assert_error(record, 'damaged (1 missing)',
+                     'missing chunk %s (file sub/deeper/big.bin)' % digest)
+        assert record['extra_info']['chunks_missing'] == 1
+
+
+@pytest.mark.parametrize('which', ['big', 'pack'])
+def test_truncated_chunk(root, bank, plugin, which):
+    checkpoint, (resource,) = protect(root, plugin)
+    digest = (big_chunk if which == 'big' else pack_chunk)(
+        bank, checkpoint, resource)
+    path = chunk_path(bank, digest)
+    size = os.path.getsize(path)
+    os.truncate(path, size - 1)
+    for mode in ('full', 'quick'):
+        record = run_verify(plugin, checkpoint, resource, mode)
+        assert_error(record, 'damaged (1 wrong-size)',
+                     'wrong-size chunk %s (%d bytes, the manifest needs %d'
+                     % (digest, size - 1, size))
+        assert record['extra_info']['chunks_wrong_size'] == 1
+
+
+def test_shared_chunk_names_a_few_of_its_files(root, bank, plugin):
+    checkpoint, (resource,) = protect(root, plugin)
+    digest = pack_chunk(bank, checkpoint, resource)
+    users = files_of(load_manifest(bank, checkpoint, resource))[digest]
+    assert len(users) > vfy.REASON_FILES + 1
+    os.unlink(chunk_path(bank, digest))
+    record = run_verify(plugin, checkpoint, resource)
+    assert_error(record, 'missing chunk %s (files %s and %d more)' % (
+        digest, ', '.join(users[:vfy.REASON_FILES]),
+        len(users) - vfy.REASON_FILES))
+    for path in users[vfy.REASON_FILES:]:
+        assert path not in record['reason']
+
+
+def test_corrupt_manifest_json(root, bank, plugin):
+    checkpoint, (resource,) = protect(root, plugin)
+    path = manifest_path(bank, checkpoint, resource)
+    key = mf.manifest_key(checkpoint, resource.id)
+    with open(path, 'r+b') as f:
+        f.seek(0)
+        f.write(b'[')
+    for mode in ('full', 'quick'):
+        record = run_verify(plugin, checkpoint, resource, mode)
+        assert_error(record, 'the manifest %s is corrupt' % key)
+
+
+def test_manifest_changed_but_still_valid(root, bank, plugin):
+    # A manifest that still parses and passes validation (one digit of an
+    # mtime changed): only its recorded digest tells.
+    checkpoint, (resource,) = protect(root, plugin)
+    path = manifest_path(bank, checkpoint, resource)
+    key = mf.manifest_key(checkpoint, resource.id)
+    with open(path, 'rb') as f:
+        raw = f.read()
+    at = raw.index(b'"mtime_ns":') + len(b'"mtime_ns":')
+    digit = raw[at:at + 1]
+    other = b'1' if digit != b'1' else b'2'
+    with open(path, 'wb') as f:
+        f.write(raw[:at] + other + raw[at + 1:])
+    mf.loads(bank.get_object(key), key)
+    for mode in ('full', 'quick'):
+        record = run_verify(plugin, checkpoint, resource, mode)
+        assert_error(record, 'the manifest %s is corrupt: its SHA-256 is '
+                     'not the one recorded in the checkpoint metadata' % key)
+        assert 'chunk' not in record['reason'].replace(
+            'checkpoint', '').replace(key, '')
+
+
+def test_missing_manifest(root, bank, plugin):
+    checkpoint, (resource,) = protect(root, plugin)
+    os.unlink(manifest_path(bank, checkpoint, resource))
+    record = run_verify(plugin, checkpoint, resource)
+    assert_error(record, 'the manifest %s is missing' % mf.manifest_key(
+        checkpoint, resource.id))
+
+
+def test_invalid_manifest_names_the_reason(root, bank, plugin):
+    checkpoint, (resource,) = protect(root, plugin)
+    key = mf.manifest_key(checkpoint, resource.id)
+    manifest = load_manifest(bank, checkpoint, resource)
+    manifest['entries'].append({'path': '../escape', 'type': 'dir',
+                                'mode': 0o40755, 'mtime_ns': 1})
+    bank.put_object(key, mf.dumps(manifest))
+    record = run_verify(plugin, checkpoint, resource)
+    assert_error(record, 'the manifest %s is corrupt' % key,
+                 "invalid path '../escape'")
+
+
+def test_corrupt_metadata(root, bank, plugin):
+    checkpoint, (resource,) = protect(root, plugin)
+    key = checkpoint_mod.metadata_key(checkpoint.id)
+    raw = bank.get_object(key)
+    bank.put_object(key, raw[:len(raw) // 2])
+    record = run_verify(plugin, checkpoint, resource)
+    assert_error(record, 'the checkpoint metadata %s is corrupt' % key)
+
+
+@pytest.mark.parametrize('change,message', [
+    (lambda meta, rid: meta.update(resource_graph=[]),
+     'does not list the resource'),
+    (lambda meta, rid: meta['resources'].pop(rid),
+     'has no saved info of the resource'),
+    (lambda meta, rid: meta.update(project_id='proj-b'),
+     "it names project 'proj-b'"),
+    (lambda meta, rid: meta['resources'][rid]['saved_info'].update(
+        files=1000, bytes=7),
+     'does not agree with the checkpoint metadata: files'),
+    (lambda meta, rid: meta['resources'][rid]['saved_info'].update(
+        manifest='checkpoints/x/resources/y/manifest'),
+     'the checkpoint metadata names the manifest checkpoints/x/'),
+])
+def test_metadata_disagreeing_with_the_manifest(root, bank, plugin, change,
+                                                message):
+    checkpoint, (resource,) = protect(root, plugin)
+    key = checkpoint_mod.metadata_key(checkpoint.id)
+    meta = json.loads(bank.get_object(key))
+    change(meta, resource.id)
+    bank.put_object(key, json.dumps(meta).encode())
+    record = run_verify(plugin, checkpoint, resource)
+    assert_error(record, message)
+
+
+def test_manifest_of_another_checkpoint(root, bank, plugin):
+    first, (resource,) = protect(root, plugin)
+    second, _ = protect(root, plugin)
+    # The first checkpoint's manifest, with its digest recorded, in place
+    # of the second's: everything parses, but it is not this checkpoint's.
+    raw = bank.get_object(mf.manifest_key(first, resource.id))
+    bank.put_object(mf.manifest_key(second, resource.id), raw)
+    meta = dict(second.metadata)
+    meta['resources'][resource.id]['saved_info']['manifest_sha256'] = \
+        hashlib.sha256(raw).hexdigest()
+    second.update(**meta)
+    record = run_verify(plugin, second, resource)
+    assert_error(record, 'names checkpoint_id %r, not %r' % (first.id,
+                                                             second.id))
+
+
+def make_twins(top):
+    os.makedirs(top)
+    for name, data in (('a.txt', b'alpha\n'), ('b.txt', b'bravo\n'),
+                       ('c.txt', b'charlie\n')):
+        with open(os.path.join(top, name), 'wb') as f:
+            f.write(data)
+
+
+def test_small_file_content_checked_against_its_digest(root, bank, plugin):
+    # A manifest of an older protect (no digest of it recorded in the
+    # saved info) whose slice of a.txt points at the bytes of b.txt, of
+    # the same length: the chunk is intact, the file's content is not.
+    checkpoint, (resource,) = protect(root, plugin, names=('twins',),
+                                      make=make_twins)
+    manifest = load_manifest(bank, checkpoint, resource)
+    by_path = {e['path']: e for e in manifest['entries']}
+    assert by_path['a.txt']['chunks'][0][0] == \
+        by_path['b.txt']['chunks'][0][0]
+    by_path['a.txt']['chunks'] = [list(by_path['b.txt']['chunks'][0])]
+    key = mf.manifest_key(checkpoint, resource.id)
+    bank.put_object(key, mf.dumps(manifest))
+    del checkpoint.metadata['resources'][resource.id]['saved_info'][
+        'manifest_sha256']
+    checkpoint.save()
+    record = run_verify(plugin, checkpoint, resource)
+    assert_error(record, '1 file does not match the SHA-256 recorded in '
+                 'the manifest (file a.txt)')
+    assert record['extra_info']['files_mismatched'] == 1
+    assert record['extra_info']['manifest_sha256_checked'] is False
+    assert record['extra_info']['chunks_damaged'] == 0
+    # Quick mode reads no content: it cannot tell.
+    assert run_verify(plugin, checkpoint, resource,
+                      'quick')['status'] == 'success'
+
+
+# All the damage, counted -------------------------------------------------
+
+def test_every_damaged_chunk_is_counted(root, bank, plugin):
+    top = root / PROJECT / 'many'
+    top.mkdir(parents=True)
+    rng = random.Random(7)
+    # 12 files of 2 chunks each: 24 chunks of one file each.
+    for index in range(12):
+        (top / ('f%02d.bin' % index)).write_bytes(
+            rng.randbytes(2 * backup.CHUNK_SIZE))
+    checkpoint, (resource,) = protect(root, plugin, names=('many',))
+    users = files_of(load_manifest(bank, checkpoint, resource))
+    digests = list(users)
+    assert len(digests) == 24
+    missing, short, corrupt = digests[1:4], digests[6:10], digests[12:19]
+    for digest in missing:
+        os.unlink(chunk_path(bank, digest))
+    for digest in short:
+        os.truncate(chunk_path(bank, digest), 100)
+    for digest in corrupt:
+        flip(chunk_path(bank, digest), 5000)
+    record = run_verify(plugin, checkpoint, resource)
+    info = record['extra_info']
+    assert (info['chunks_missing'], info['chunks_wrong_size'],
+            info['chunks_corrupt'], info['chunks_damaged']) == (3, 4, 7, 14)
+    assert info['chunks_checked'] == 24
+    assert_error(record, '14 chunks of 24 damaged (3 missing, 4 wrong-size, '
+                 '7 corrupt): missing chunk %s (file %s)' % (
+                     digests[1], users[digests[1]][0]),
+                 'and 9 more damaged chunks')
+    # The first REASON_CHUNKS in manifest order are named, the others not.
+    damaged = missing + short + corrupt
+    for digest in damaged[:vfy.REASON_CHUNKS]:
+        assert digest in record['reason']
+    for digest in damaged[vfy.REASON_CHUNKS:]:
+        assert digest not in record['reason']
+    quick = run_verify(plugin, checkpoint, resource, 'quick')['extra_info']
+    assert (quick['chunks_missing'], quick['chunks_wrong_size'],
+            quick['chunks_corrupt']) == (3, 4, 0)
+
+
+def test_files_phrase():
+    assert vfy.files_phrase(['a'], 1) == 'file a'
+    assert vfy.files_phrase(['a', 'b'], 2) == 'files a and b'
+    assert vfy.files_phrase(['a', 'b', 'c'], 3) == 'files a, b and c'
+    assert vfy.files_phrase(['a', 'b', 'c'], 7) == 'files a, b, c and 4 more'
+    assert vfy.files_phrase(['a', 'b', 'c', 'd'], 4) == \
+        'files a, b, c and 1 more'
+    assert vfy.files_phrase(['x\udcff'], 1) == 'file x\\xff'
+
+
+# Fault injection ---------------------------------------------------------
+
+def test_random_single_byte_corruptions_are_all_detected(root, bank, plugin):
+    """>= 200 seeded corruptions of one byte of a chunk or a manifest,
+    one at a time, each detected by a full verification."""
+    rng = random.Random(20240611)
+    os.makedirs(str(root / PROJECT / 'other' / 'd'))
+    (root / PROJECT / 'other' / 'd' / 'big.bin').write_bytes(
+        rng.randbytes(150 * 1024))
+    for index in range(40):
+        (root / PROJECT / 'other' / ('s%02d' % index)).write_bytes(
+            rng.randbytes(rng.randrange(1, 3000)))
+    checkpoint, resources = protect(root, plugin, names=('docs', 'other'))
+    users = {}         # bank file -> the resources whose restore needs it
+    for resource in resources:
+        users[manifest_path(bank, checkpoint, resource)] = {resource.id}
+        for digest in mf.chunk_digests(load_manifest(bank, checkpoint,
+                                                     resource)):
+            users.setdefault(chunk_path(bank, digest), set()).add(
+                resource.id)
+    manifests = sorted(p for p in users if p.endswith('/manifest'))
+    chunks = sorted(p for p in users if not p.endswith('/manifest'))
+    assert len(manifests) == 2 and len(chunks) >= 8
+    by_id = {r.id: r for r in resources}
+
+    detected = 0
+    trials = 240
+    for trial in range(trials):
+        # Half the corruptions in manifests, half in chunks.
+        path = rng.choice(manifests if trial % 2 else chunks)
+        size = os.path.getsize(path)
+        offset = rng.randrange(size)
+        old = flip(path, offset, mask=rng.randrange(1, 256))
+        try:
+            for resource_id in users[path]:
+                record = run_verify(plugin, checkpoint, by_id[resource_id])
+                assert record['status'] == 'error', (path, offset, record)
+                name = os.path.basename(path)
+                if name == 'manifest':
+                    assert mf.manifest_key(checkpoint, resource_id) in \
+                        record['reason']
+                else:
+                    assert 'corrupt chunk %s' % name in record['reason']
+            detected += 1
+        finally:
+            put_back(path, offset, old)
+    assert detected == trials
+    for resource in resources:
+        assert run_verify(plugin, checkpoint,
+                          resource)['status'] == 'success'
+
+
+# Reads: once per chunk, none in quick mode, bounded memory ---------------
+
+class CountingBank(file_system.FileSystemBank):
+
+    def __init__(self, root):
+        super().__init__(root)
+        self.lock = threading.Lock()
+        self.gets = collections.Counter()
+        self.sizes = collections.Counter()
+        self.active = 0
+        self.active_bytes = 0
+        self.peak = 0
+        self.peak_bytes = 0
+
+    def get_object(self, key):
+        if not key.startswith('chunks/'):
+            return super().get_object(key)
+        size = os.path.getsize(self._path(key))
+        with self.lock:
+            self.gets[key] += 1
+            self.active += 1
+            self.active_bytes += size
+            self.peak = max(self.peak, self.active)
+            self.peak_bytes = max(self.peak_bytes, self.active_bytes)
+        try:
+            time.sleep(0.002)
+            return super().get_object(key)
+        finally:
+            with self.lock:
+                self.active -= 1
+                self.active_bytes -= size
+
+    def object_size(self, key):
+        with self.lock:
+            self.sizes[key] += 1
+        return super().object_size(key)
+
+
+def test_a_chunk_shared_by_many_files_is_read_once(root, tmp_path):
+    bank = CountingBank(str(tmp_path / 'bank'))
+    plugin = protection.DirectoryProtectionPlugin(bank=bank)
+    checkpoint, (resource,) = protect(root, plugin)
+    users = files_of(load_manifest(bank, checkpoint, resource))
+    # A pack of many small files; zeros.bin uses one chunk three times.
+    assert max(len(paths) for paths in users.values()) > 10
+    manifest = load_manifest(bank, checkpoint, resource)
+    (zeros,) = [e for e in manifest['entries']
+                if e['path'] == 'sub/zeros.bin']
+    assert len(zeros['chunks']) == 3 and len({r[0] for r in
+                                              zeros['chunks']}) == 1
+    bank.gets.clear()
+    record = run_verify(plugin, checkpoint, resource)
+    assert record['status'] == 'success'
+    assert bank.gets == {mf.chunk_key(PROJECT, d): 1 for d in users}
+    bank.gets.clear()
+    bank.sizes.clear()
+    record = run_verify(plugin, checkpoint, resource, 'quick')
+    assert record['status'] == 'success'
+    assert not bank.gets
+    assert bank.sizes == {mf.chunk_key(PROJECT, d): 1 for d in users}
+
+
+def test_chunk_bytes_in_flight_are_bounded(root, tmp_path):
+    bank = CountingBank(str(tmp_path / 'bank'))
+    plugin = protection.DirectoryProtectionPlugin(bank=bank)
+    top = root / PROJECT / 'big'
+    top.mkdir(parents=True)
+    (top / 'data.bin').write_bytes(os.urandom(24 * backup.CHUNK_SIZE))
+    checkpoint, (resource,) = protect(root, plugin, names=('big',))
+    for limit, most in ((backup.CHUNK_SIZE, 1), (3 * backup.CHUNK_SIZE, 3)):
+        bank.peak = bank.peak_bytes = 0
+        verifier = vfy.Verifier(bank, checkpoint, resource, workers=8,
+                                max_in_flight=limit)
+        result = verifier.run()
+        assert result.ok, result.reason
+        assert verifier.chunks_checked == 24
+        assert 1 <= bank.peak <= most
+        assert bank.peak_bytes <= limit
+    # Without a tight budget, the threads do work in parallel.
+    bank.peak = 0
+    assert vfy.Verifier(bank, checkpoint, resource, workers=4).run().ok
+    assert bank.peak > 1
+
+
+def test_oversized_and_unreadable_chunks(root, bank, plugin, monkeypatch):
+    checkpoint, (resource,) = protect(root, plugin)
+    digest = big_chunk(bank, checkpoint, resource)
+    other = pack_chunk(bank, checkpoint, resource)
+    with open(chunk_path(bank, digest), 'ab') as f:
+        f.write(b'x' * 100)
+    monkeypatch.setattr(vfy, 'MAX_CHUNK_BYTES', backup.CHUNK_SIZE)
+    real_get = bank.get_object
+
+    def get_object(key):
+        if key == mf.chunk_key(PROJECT, digest):
+            raise AssertionError('an oversized chunk was read')
+        if key == mf.chunk_key(PROJECT, other):
+            raise OSError(5, 'Input/output error')
+        return real_get(key)
+
+    monkeypatch.setattr(bank, 'get_object', get_object)
+    record = run_verify(plugin, checkpoint, resource)
+    assert_error(record, 'wrong-size chunk %s (%d bytes, more than any '
+                 'chunk has' % (digest, backup.CHUNK_SIZE + 100),
+                 'unreadable chunk %s ([Errno 5] Input/output error; '
+                 'files ' % other)
+    assert record['extra_info']['chunks_unreadable'] == 1
+
+
+def test_unknown_mode_is_refused(root, bank, plugin):
+    checkpoint, (resource,) = protect(root, plugin)
+    with pytest.raises(Exception, match='Unknown verify mode'):
+        run_verify(plugin, checkpoint, resource, 'fast')
+
+
+def test_default_workers():
+    cpus = os.cpu_count() or 1
+    assert vfy.default_workers(1) == min(vfy.MAX_WORKERS, cpus)
+    assert vfy.default_workers(64) == vfy.MAX_WORKERS
+    assert vfy.default_workers(None) >= 1
+
+
+def test_deeply_nested_manifest(root, bank, plugin):
+    checkpoint, (resource,) = protect(root, plugin)
+    key = mf.manifest_key(checkpoint, resource.id)
+    bank.put_object(key, b'[' * 100000)
+    record = run_verify(plugin, checkpoint, resource)
+    assert_error(record, 'the manifest %s is corrupt' % key)
