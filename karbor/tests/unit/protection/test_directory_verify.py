@@ -639,3 +639,18 @@ def test_deeply_nested_manifest(root, bank, plugin):
     bank.put_object(key, b'[' * 100000)
     record = run_verify(plugin, checkpoint, resource)
     assert_error(record, 'the manifest %s is corrupt' % key)
+
+
+def test_small_files_rehashed_only_without_an_intact_manifest_digest(
+        root, bank, plugin):
+    checkpoint, (resource,) = protect(root, plugin)
+    verifier = vfy.Verifier(bank, checkpoint, resource)
+    assert verifier.run().ok
+    assert not any(chunk.checks for chunk in verifier.chunks.values())
+    del checkpoint.metadata['resources'][resource.id]['saved_info'][
+        'manifest_sha256']
+    checkpoint.save()
+    verifier = vfy.Verifier(bank, checkpoint, resource)
+    assert verifier.run().ok
+    checked = sum(len(chunk.checks) for chunk in verifier.chunks.values())
+    assert checked >= 30

@@ -13,9 +13,12 @@ it needs, intact? It checks, in order:
 3. every chunk the manifest refers to: present, and at least as long as
    the furthest ``[offset, length]`` slice read from it (``quick`` mode
    stops there, a size lookup per chunk); in ``full`` mode also read once
-   (however many files share it) and its SHA-256 compared with its name,
-   and the small files that recorded the SHA-256 of their content are
-   checked against their slice of it.
+   (however many files share it) and its SHA-256 compared with its name.
+   When the manifest's own digest could not be checked (a checkpoint
+   protected before it was recorded) or did not match, the small files
+   that recorded the SHA-256 of their content are also checked against
+   their slice of the chunk: that catches a manifest pointing a file at
+   the wrong bytes, which an intact manifest cannot do.
 
 Damage is reported, not raised: the resource ends ``error`` with a reason
 naming the first damaged chunks (each with a few of the files using it)
@@ -203,6 +206,7 @@ class Verifier(object):
         self.bytes_read = 0
         self._progress_at = 0.0
         self.manifest_sha256_checked = False
+        self._manifest_intact = False
 
     # Metadata ----------------------------------------------------------
     def _check_metadata(self):
@@ -260,6 +264,12 @@ class Verifier(object):
         changed = expected is not None and \
             hashlib.sha256(raw).hexdigest() != expected
         self.manifest_sha256_checked = expected is not None
+        # A manifest with the digest the protect recorded is exactly what
+        # it wrote: the slices of intact chunks then hold exactly the
+        # content it read, and hashing small files again would only
+        # double the hashing of packed data.
+        self._manifest_intact = self.manifest_sha256_checked and \
+            not changed
         try:
             manifest = mf.loads(raw, key)
         except exception.InvalidManifest as exc:
@@ -334,7 +344,8 @@ class Verifier(object):
                     seen.add(digest)
                     chunk.add_file(path)
             recorded = entry.get('sha256')
-            if isinstance(recorded, str) and len(refs) == 1:
+            if isinstance(recorded, str) and len(refs) == 1 and \
+                    not self._manifest_intact:
                 digest, offset, length = refs[0]
                 chunks[digest].checks.setdefault((offset, length),
                                                  (recorded, path))
