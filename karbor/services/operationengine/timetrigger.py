@@ -96,6 +96,15 @@ def _calendar_text(pattern):
     return '\n'.join(kept)
 
 
+# Filters that can make a sub-daily rule match rarely or never, so that
+# dateutil steps through millions of hours or minutes looking for one.
+_DATE_FILTERS = ('_bymonth', '_bymonthday', '_bynmonthday', '_byyearday',
+                 '_byweekno', '_bysetpos', '_byeaster')
+# How far after its start a calendar rule must first match (four years and
+# a bit: every leap day falls within it).
+_CALENDAR_HORIZON = datetime.timedelta(days=4 * 366 + 2)
+
+
 class _Calendar(object):
 
     def __init__(self, pattern, anchor):
@@ -107,6 +116,42 @@ class _Calendar(object):
             self.rules = rrule.rrulestr(text, dtstart=anchor, forceset=True)
         except (ValueError, TypeError, KeyError, OverflowError) as exc:
             raise ValueError(str(exc) or 'not an iCalendar recurrence')
+        self._check_bounded(anchor)
+
+    def _check_bounded(self, anchor):
+        """Refuse rules dateutil could search for minutes without a match.
+
+        dateutil steps through a rule one period at a time until it finds
+        a match or reaches the year 9999 (UNTIL only stops it at a match):
+        an impossible rule such as FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30
+        would hold a CPU for minutes on every evaluation. Sub-daily rules
+        may therefore only filter by weekday and time of day (they match
+        within a week), which bounds a fruitless search to the daily
+        rules' few seconds; and a rule must first match
+        within _CALENDAR_HORIZON of its start, so that impossible rules are
+        refused once, at validation, instead of searched at every run.
+        """
+        # dateutil exposes no accessors for a set's rules; these
+        # attributes have been stable since dateutil 2.0.
+        for rule in self.rules._rrule + self.rules._exrule:
+            if rule._freq > rrule.DAILY and any(
+                    getattr(rule, name) for name in _DATE_FILTERS):
+                raise ValueError(
+                    'hourly, minutely and secondly rules may filter by '
+                    'weekday, hour, minute and second only; use a daily or '
+                    'slower rule for month, day-of-month, year-day and '
+                    'week-number filters')
+        horizon = anchor + _CALENDAR_HORIZON
+        probe = rrule.rruleset()
+        for rule in self.rules._rrule:
+            until = rule._until if rule._until and rule._until < horizon \
+                else horizon
+            probe.rrule(rule.replace(count=None, until=until))
+        for moment in self.rules._rdate:
+            probe.rdate(moment)
+        if probe.after(anchor, inc=True) is None:
+            raise ValueError('the rule has no occurrence within %d days of '
+                             'its start' % _CALENDAR_HORIZON.days)
 
     def _in(self, moment):
         return moment.replace(tzinfo=_UTC) if self.aware else moment

@@ -202,3 +202,20 @@ def test_calendar_until_in_utc():
 def test_window_of_the_trigger():
     assert trigger(format='crontab', pattern='0 * * * *',
                    window=120).window == datetime.timedelta(seconds=120)
+
+
+@pytest.mark.parametrize('pattern', [
+    'FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30',
+    'FREQ=MINUTELY;BYYEARDAY=100',
+    'FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30',
+])
+def test_calendar_rules_that_could_search_forever_are_refused(pattern):
+    with pytest.raises(ValueError):
+        timetrigger._Calendar(pattern, datetime.datetime(2026, 11, 28))
+
+
+def test_leap_day_rule_is_accepted():
+    rule = timetrigger._Calendar('FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29',
+                                 datetime.datetime(2026, 11, 28))
+    assert rule.after(datetime.datetime(2026, 11, 28)) == \
+        datetime.datetime(2028, 2, 29)
