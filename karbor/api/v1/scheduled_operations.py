@@ -1,4 +1,5 @@
-"""Scheduled operations: a plan protected whenever a trigger fires.
+"""Scheduled operations: a plan protected (or its newest checkpoint
+verified) whenever a trigger fires.
 
 The operation engine runs them (karbor.services.operationengine); this
 API only records what to run and shows how the last run went.
@@ -80,7 +81,8 @@ def _as_dict(definition):
 def _count(definition, name):
     value = definition[name]
     if isinstance(value, str):
-        if not value.strip().isdigit():
+        # isdigit() alone also accepts digits int() refuses ('²').
+        if not (value.strip().isascii() and value.strip().isdigit()):
             raise exception.InvalidInput(
                 field='%s/%s' % (_DEFINITION, name),
                 reason='must be a whole number')
@@ -116,9 +118,15 @@ def _checked_definition(ctx, operation_type, definition):
         raise exception.InvalidInput(
             field='%s/%s' % (_DEFINITION, counts[0]),
             reason='only retention_protect deletes old checkpoints')
+    if 'parameters' in definition and \
+            operation_type != operation_obj.VERIFY:
+        raise exception.InvalidInput(
+            field='%s/parameters' % _DEFINITION,
+            reason='only verify takes parameters')
 
     try:
-        provider_registry.get_registry().get(checked['provider_id'])
+        provider = provider_registry.get_registry().get(
+            checked['provider_id'])
     except exception.ProviderNotFound:
         raise exception.ProviderNotFound(
             'Provider %s (%s/provider_id) could not be found.' % (
@@ -136,6 +144,15 @@ def _checked_definition(ctx, operation_type, definition):
             field='%s/provider_id' % _DEFINITION,
             reason='plan %s belongs to provider %s' % (plan.id,
                                                        plan.provider_id))
+    if operation_type == operation_obj.VERIFY:
+        # Checked as a verification's are, against the plan's resources:
+        # each run verifies a checkpoint of the plan.
+        parameters = definition.get('parameters') or {}
+        validation.plugin_parameters(provider, parameters,
+                                     'get_verify_schema',
+                                     '%s/parameters' % _DEFINITION,
+                                     plan.resources)
+        checked['parameters'] = parameters
     return checked
 
 

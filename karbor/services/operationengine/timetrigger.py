@@ -134,6 +134,9 @@ class _Calendar(object):
         # dateutil exposes no accessors for a set's rules; these
         # attributes have been stable since dateutil 2.0.
         for rule in self.rules._rrule + self.rules._exrule:
+            if rule._interval < 1:
+                # dateutil would step by nothing, forever.
+                raise ValueError('INTERVAL must be at least 1')
             if rule._freq > rrule.DAILY and any(
                     getattr(rule, name) for name in _DATE_FILTERS):
                 raise ValueError(
@@ -235,7 +238,7 @@ def _window(value, field):
         raise exception.InvalidInput(field=field,
                                      reason='must be a number of seconds')
     if isinstance(value, str):
-        if not value.strip().isdigit():
+        if not (value.strip().isascii() and value.strip().isdigit()):
             raise exception.InvalidInput(
                 field=field, reason='must be a whole number of seconds')
         value = int(value.strip())

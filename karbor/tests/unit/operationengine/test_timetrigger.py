@@ -208,6 +208,8 @@ def test_window_of_the_trigger():
     'FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30',
     'FREQ=MINUTELY;BYYEARDAY=100',
     'FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30',
+    'FREQ=MINUTELY;INTERVAL=0',
+    'FREQ=DAILY;INTERVAL=0',
 ])
 def test_calendar_rules_that_could_search_forever_are_refused(pattern):
     with pytest.raises(ValueError):
