@@ -61,6 +61,7 @@ import hashlib
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -177,6 +178,38 @@ def checkpoint_chunks(bank, checkpoint_id, resource_id):
                          'checkpoint (not counted)' % (extra, top))
     size = sum(os.path.getsize(p) for p in paths)
     return paths, size, notes
+
+
+def cpu_snapshot(pid):
+    """(monotonic s, CPU s the machine was busy, CPU s of this benchmark).
+
+    The machine's from /proc/stat (user, nice, system, irq, softirq and
+    steal, over every core); this benchmark's are its own process, its
+    reaped children (the tools) and karbor-all.
+    """
+    busy = None
+    try:
+        with open('/proc/stat') as f:
+            fields = [int(v) for v in f.readline().split()[1:9]]
+        user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+        busy = (user + nice + system + irq + softirq + steal) / \
+            bench.clock_ticks()
+    except (OSError, ValueError):
+        pass
+    ours = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        ours += usage.ru_utime + usage.ru_stime
+    ours += bench.read_cpu_seconds(pid) or 0.0
+    return time.monotonic(), busy, ours
+
+
+def others_busy(before, after):
+    """Cores' worth of CPU used by other processes between snapshots."""
+    if None in (before[1], after[1]) or after[0] <= before[0]:
+        return None
+    others = (after[1] - before[1]) - (after[2] - before[2])
+    return max(0.0, others / (after[0] - before[0]))
 
 
 # --------------------------------------------------------------------------
@@ -668,6 +701,7 @@ def main(argv=None):
             print('  %s: %s in %.3fs' % (rows[key].label, final['status'],
                                          outcome.seconds), flush=True)
 
+        snapshot = cpu_snapshot(server.proc.pid)
         try:
             for index in range(args.repeat):
                 print('round %d of %d (load %s)' % (
@@ -693,6 +727,7 @@ def main(argv=None):
             if server.profile_out and server.proc.poll() is None:
                 os.kill(server.proc.pid, signal.SIGUSR2)
                 time.sleep(1)
+        others = others_busy(snapshot, cpu_snapshot(server.proc.pid))
         log_tail = server.log_tail(args.log_lines) if failed else None
         server.stop()
         single, single_bytes = hashing_limit(args.hash_seconds, 1)
@@ -722,8 +757,10 @@ def main(argv=None):
                   len(plan.files), checkpoint_id, len(chunks), chunk_bytes))
         print('machine: %s; SHA extensions: %s' % (
             bench.machine_summary(), 'yes' if sha_ni() else 'no'))
-        print('cores: %d; load average (1, 5, 15 min): %s before, %s after' %
-              (cores, load_before, bench.loadavg()))
+        print('cores: %d; load average (1, 5, 15 min): %s before, %s after; '
+              'other processes used %s cores\' worth of CPU during the '
+              'rounds' % (cores, load_before, bench.loadavg(),
+                          _fmt(others, '%.2f', '?')))
         print('work directory: %s (%s)' % (work, bench.filesystem_of(work)))
         print('MB/s = bytes / 10**6 / median seconds; bytes = the '
               'checkpoint\'s chunk files (Karbor, sha256sum), the restic '

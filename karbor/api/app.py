@@ -11,6 +11,7 @@ from paste import deploy
 import webob.exc
 
 from karbor.api import faults
+from karbor.api import openapi
 from karbor.api import router
 from karbor.api.v1 import checkpoints
 from karbor.api.v1 import operation_logs
@@ -35,6 +36,7 @@ LOG = logging.getLogger(__name__)
 # Paths are relative to /v1; ``project_id`` is checked against the token.
 V1_ROUTES = {
     '/': {'GET': versions.v1},
+    '/openapi.json': {'GET': openapi.serve},
     '/{project_id}/providers': {'GET': providers.index},
     '/{project_id}/providers/{provider_id}': {'GET': providers.show},
     '/{project_id}/providers/{provider_id}/checkpoints': {

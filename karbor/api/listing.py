@@ -22,6 +22,15 @@ _PAGING_PARAMS = {'limit', 'marker', 'sort', 'sort_key', 'sort_dir'}
 IGNORED = object()
 _TENANT_PARAMS = {'all_tenants', 'project_id'}
 _DIRECTIONS = ('asc', 'desc')
+# The largest value of a signed 64-bit integer column.
+MAX_INT = 2 ** 63 - 1
+
+
+def is_int_id(value):
+    """Whether ``value`` is an integer id the database can hold: ASCII
+    digits only (str.isdigit() also takes '²', which int() refuses)."""
+    return (value.isascii() and value.isdigit() and
+            int(value) <= MAX_INT)
 
 
 @dataclasses.dataclass
@@ -103,9 +112,10 @@ def parse(req, sort_keys, default_sort, filters=None, project_scoped=True,
     marker = params.get('marker')
     if marker is not None:
         if marker_type == 'int':
-            if not marker.isdigit():
-                raise exception.InvalidInput(field='marker',
-                                             reason='must be an integer')
+            if not is_int_id(marker):
+                raise exception.InvalidInput(
+                    field='marker',
+                    reason='must be an integer from 0 to %d' % MAX_INT)
             marker = int(marker)
         elif not uuidutils.is_uuid_like(marker):
             raise exception.InvalidInput(field='marker',

@@ -37,7 +37,13 @@ class Router(object):
 
     @webob.dec.wsgify
     def __call__(self, req):
-        path = req.path_info.rstrip('/') or '/'
+        try:
+            # webob decodes both as UTF-8 when they are first read.
+            path = req.path_info.rstrip('/') or '/'
+            req.GET
+        except UnicodeDecodeError:
+            return faults.error_response(
+                400, 'The URL is not valid UTF-8 once percent-decoded.')
         match = self.mapper.match(path)
         if match is None:
             return faults.from_webob(webob.exc.HTTPNotFound(

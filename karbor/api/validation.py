@@ -14,6 +14,14 @@ def _is_uuid(value):
     return not isinstance(value, str) or uuidutils.is_uuid_like(value)
 
 
+@_FORMAT_CHECKER.checks('karbor-verify-subset')
+def _is_verify_subset(value):
+    # The directory plugin's subset ("n/t" with n <= t, or "p%"): a
+    # pattern cannot compare the two numbers.
+    from karbor.services.protection.plugins.directory import verify
+    return not isinstance(value, str) or verify.is_subset(value)
+
+
 def _field_of(error):
     path = list(error.absolute_path)
     if error.validator == 'required':

@@ -103,6 +103,12 @@ class Checkpoint(Base):
     # Per resource id: {"type", "name", "status", "reason"}.
     resources_status: Mapped[dict | None] = mapped_column(JSON)
     error_reason: Mapped[str | None] = mapped_column(Text)
+    # The latest verification that ended: when, its id and its status.
+    last_verified_at: Mapped[datetime.datetime | None] = mapped_column(
+        DateTime)
+    last_verification_id: Mapped[str | None] = mapped_column(String(36))
+    last_verification_status: Mapped[str | None] = mapped_column(
+        String(64))
 
 
 class Restore(Base):
@@ -233,7 +239,8 @@ class ScheduledOperation(Base):
     description: Mapped[str | None] = mapped_column(String(255))
     operation_type: Mapped[str] = mapped_column(String(64), nullable=False)
     trigger_id: Mapped[str] = mapped_column(String(36), nullable=False)
-    # {"provider_id", "plan_id", "max_backups", "retention_duration"}
+    # {"provider_id", "plan_id", "max_backups", "retention_duration",
+    #  "parameters" (verify)}
     operation_definition: Mapped[dict] = mapped_column(JSON, nullable=False)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True,
                                           nullable=False)
@@ -272,6 +279,8 @@ class ScheduledOperationRun(Base):
     # The operation engine that claimed it.
     host: Mapped[str | None] = mapped_column(String(255))
     checkpoint_id: Mapped[str | None] = mapped_column(String(36))
+    # The verification a run of a verify operation started.
+    verification_id: Mapped[str | None] = mapped_column(String(36))
     reason: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
     ended_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)

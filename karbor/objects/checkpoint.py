@@ -3,9 +3,12 @@
 import datetime
 
 from oslo_utils import uuidutils
+from oslo_utils import versionutils
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
+from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy import update
 
 from karbor.db import models
 from karbor.db import session as db
@@ -28,9 +31,11 @@ class Checkpoint(base.ProjectObject, base.TimestampedObject,
 
     Version history:
       1.0 - initial version
+      1.1 - last_verified_at, last_verification_id and
+            last_verification_status: the latest verification that ended
     """
 
-    VERSION = '1.0'
+    VERSION = '1.1'
     model = models.Checkpoint
     not_found = exception.CheckpointNotFound
 
@@ -46,7 +51,42 @@ class Checkpoint(base.ProjectObject, base.TimestampedObject,
         'extra_info': base.JsonField(nullable=True),
         'resources_status': base.JsonField(nullable=True),
         'error_reason': fields.StringField(nullable=True),
+        'last_verified_at': fields.DateTimeField(nullable=True),
+        'last_verification_id': fields.StringField(nullable=True),
+        'last_verification_status': fields.StringField(nullable=True),
     })
+
+    _SINCE_1_1 = ('last_verified_at', 'last_verification_id',
+                  'last_verification_status')
+
+    def obj_make_compatible(self, primitive, target_version):
+        super().obj_make_compatible(primitive, target_version)
+        if versionutils.convert_version_to_tuple(target_version) < (1, 1):
+            for name in self._SINCE_1_1:
+                primitive.pop(name, None)
+
+    @classmethod
+    def record_verification(cls, context, checkpoint_id, verification_id,
+                            status, at=None):
+        """Note on the checkpoint's row that a verification ended.
+
+        A verification that ended before the one recorded (two ran at
+        once) does not replace it. Returns True if recorded; a checkpoint
+        deleted meanwhile records nothing.
+        """
+        at = at or models.utcnow()
+        table = models.Checkpoint
+        with db.writer.using(context) as session:
+            result = session.execute(
+                update(table)
+                .where(table.id == checkpoint_id,
+                       table.deleted.is_(False),
+                       or_(table.last_verified_at.is_(None),
+                           table.last_verified_at <= at))
+                .values(last_verified_at=at,
+                        last_verification_id=verification_id,
+                        last_verification_status=status))
+            return result.rowcount == 1
 
     @classmethod
     def for_plan(cls, context, plan, extra_info=None):
@@ -88,6 +128,20 @@ class Checkpoint(base.ProjectObject, base.TimestampedObject,
             return [cls.from_db(context, row) for row in rows
                     if (row.extra_info or {}).get(
                         'scheduled_operation_id') == scheduled_operation_id]
+
+    @classmethod
+    def newest_of_plan(cls, context, plan_id, status=AVAILABLE):
+        """The plan's newest checkpoint in ``status``, or None."""
+        with db.reader.using(context) as session:
+            row = session.execute(
+                select(models.Checkpoint).where(
+                    models.Checkpoint.plan_id == plan_id,
+                    models.Checkpoint.status == status,
+                    models.Checkpoint.deleted.is_(False))
+                .order_by(models.Checkpoint.created_at.desc(),
+                          models.Checkpoint.id.desc())
+                .limit(1)).scalars().first()
+            return cls.from_db(context, row) if row is not None else None
 
     @classmethod
     def get_in_provider(cls, context, provider_id, checkpoint_id):

@@ -1,5 +1,6 @@
 """Scheduled operations and the record of each of their runs."""
 
+from oslo_utils import versionutils
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
 from sqlalchemy import or_
@@ -13,7 +14,9 @@ from karbor.objects import base
 
 PROTECT = 'protect'
 RETENTION_PROTECT = 'retention_protect'
-OPERATION_TYPES = (PROTECT, RETENTION_PROTECT)
+# Verifies the plan's newest available checkpoint.
+VERIFY = 'verify'
+OPERATION_TYPES = (PROTECT, RETENTION_PROTECT, VERIFY)
 
 # Run statuses, and the result each shows as the operation's last run.
 STARTED = 'started'
@@ -137,9 +140,10 @@ class ScheduledOperationRun(base.ProjectObject, base.TimestampedObject,
 
     Version history:
       1.0 - initial version
+      1.1 - verification_id: the verification a verify run started
     """
 
-    VERSION = '1.0'
+    VERSION = '1.1'
     model = models.ScheduledOperationRun
 
     fields = dict(base.TimestampedObject.fields, **{
@@ -150,10 +154,16 @@ class ScheduledOperationRun(base.ProjectObject, base.TimestampedObject,
         'status': fields.StringField(),
         'host': fields.StringField(nullable=True),
         'checkpoint_id': fields.StringField(nullable=True),
+        'verification_id': fields.StringField(nullable=True),
         'reason': fields.StringField(nullable=True),
         'started_at': _time(nullable=True),
         'ended_at': _time(nullable=True),
     })
+
+    def obj_make_compatible(self, primitive, target_version):
+        super().obj_make_compatible(primitive, target_version)
+        if versionutils.convert_version_to_tuple(target_version) < (1, 1):
+            primitive.pop('verification_id', None)
 
     @classmethod
     def list_of(cls, context, operation_id):

@@ -18,6 +18,9 @@ definition = {
         'plan_id': {'type': 'string', 'format': 'uuid'},
         'max_backups': _count,
         'retention_duration': _count,
+        # verify only: the verification's parameters, as the
+        # verifications API takes them.
+        'parameters': {'type': 'object'},
     },
     'required': ['provider_id', 'plan_id'],
     'additionalProperties': False,
@@ -32,7 +35,8 @@ create = {
                 'name': _name,
                 'description': _description,
                 'operation_type': {'type': 'string',
-                                   'enum': ['protect', 'retention_protect']},
+                                   'enum': ['protect', 'retention_protect',
+                                            'verify']},
                 'trigger_id': {'type': 'string', 'format': 'uuid'},
                 'operation_definition': {'type': ['object', 'string'],
                                          'maxLength': 4096},

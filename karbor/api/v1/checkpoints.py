@@ -51,6 +51,10 @@ def view(checkpoint):
         'extra_info': checkpoint.extra_info or {},
         'resources_status': checkpoint.resources_status or {},
         'error_reason': checkpoint.error_reason,
+        # The latest verification that ended (None: never verified).
+        'last_verified_at': checkpoint.last_verified_at,
+        'last_verification_id': checkpoint.last_verification_id,
+        'last_verification_status': checkpoint.last_verification_status,
         'created_at': checkpoint.created_at,
         'updated_at': checkpoint.updated_at,
     }

@@ -1,5 +1,7 @@
 """Plans: which of a project's resources a provider protects, and how."""
 
+import copy
+
 from oslo_utils import uuidutils
 
 from karbor.api import listing
@@ -112,6 +114,11 @@ def update(req):
     policy.authorize(ctx, plan_policies.UPDATE)
     body = validation.body(req, schemas.update)['plan']
     plan = _get(req, ctx)
+    if plan.project_id != ctx.project_id:
+        # An admin, through another project's URL: the resources must be
+        # the plan's project's, not the URL's (nor the token's).
+        ctx = copy.copy(ctx)
+        ctx.project_id = plan.project_id
     provider = provider_registry.get_registry().get(plan.provider_id)
     if 'resources' in body:
         plan.resources = _checked_resources(ctx, provider, body['resources'])

@@ -48,7 +48,7 @@ def update(req):
     ctx = req.environ[middleware.CONTEXT_KEY]
     policy.authorize(ctx, service_policies.UPDATE)
     service_id = req.urlvars['service_id']
-    if not service_id.isdigit():
+    if not listing.is_int_id(service_id):
         raise exception.ServiceNotFound(service_id=service_id)
     body = validation.body(req, schemas.update)
     service = objects.Service.get_by_id(ctx, int(service_id))

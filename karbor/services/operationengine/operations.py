@@ -12,11 +12,17 @@ its own delete log.
 
 Only available checkpoints count as backups: a failed one is left for
 its owner to look at.
+
+``verify``: a verification of the plan's newest available checkpoint,
+made like the API makes one (with the definition's ``parameters``), its
+verify cast with the operation's id (so its log carries
+``scheduled_operation_id``). The run succeeds if the verification does.
 """
 
 import datetime
 
 from oslo_log import log as logging
+from oslo_utils import uuidutils
 
 from karbor.conf import CONF
 from karbor import context as karbor_context
@@ -25,6 +31,7 @@ from karbor import exception
 from karbor import objects
 from karbor.objects import checkpoint as checkpoint_obj
 from karbor.objects import scheduled_operation as operation_obj
+from karbor.objects import verification as verification_obj
 
 LOG = logging.getLogger(__name__)
 
@@ -56,6 +63,50 @@ def make_checkpoint(context, operation):
     return objects.Checkpoint.for_plan(
         context, plan, {'created_by': CREATED_BY,
                         'scheduled_operation_id': operation.id})
+
+
+class NothingToVerify(exception.KarborException):
+    message = 'Plan %(plan_id)s has no available checkpoint to verify.'
+
+
+def make_verification(context, operation):
+    """The verification row of a verify run (inside the scheduler's
+    claim), of the plan's newest available checkpoint.
+
+    Raises PlanNotFound if the plan was deleted since, NothingToVerify if
+    it has no available checkpoint.
+    """
+    definition = operation.operation_definition
+    plan = objects.Plan.get_by_id(context, definition['plan_id'])
+    checkpoint = objects.Checkpoint.newest_of_plan(context, plan.id)
+    if checkpoint is None:
+        raise NothingToVerify(plan_id=plan.id)
+    verification = objects.Verification(
+        context, id=uuidutils.generate_uuid(),
+        project_id=checkpoint.project_id,
+        provider_id=checkpoint.provider_id, checkpoint_id=checkpoint.id,
+        status=verification_obj.VERIFYING, host=None,
+        parameters=definition.get('parameters') or {},
+        resources_status={}, resources_reason={})
+    verification.create()
+    return verification
+
+
+def fail_unstarted_verification(context, run, reason):
+    """Fail a run whose verification never started, and the verification.
+
+    Returns False if it started after all (a protection service claimed
+    it): the run is then followed as usual.
+    """
+    verification = objects.Verification.get_by_id(
+        karbor_context.get_admin_context(), run.verification_id)
+    if not verification.conditional_update(
+            {'status': verification_obj.ERROR,
+             'resources_reason': {'': reason}},
+            {'status': verification_obj.VERIFYING, 'host': None}):
+        return False
+    end_run(context, run, operation_obj.FAILED, reason)
+    return True
 
 
 def end_run(context, run, status, reason=None):
@@ -106,6 +157,34 @@ def _wait_for_checkpoint(run, stopping):
         if models.utcnow() > deadline:
             raise RunFailed('checkpoint %s was not available within %d '
                             'seconds' % (checkpoint.id, timeout))
+        if stopping.wait(CONF.operationengine.status_check_interval):
+            raise Stopped()
+
+
+def _wait_for_verification(run, stopping):
+    """The run's verification once it ended; RunFailed if in error."""
+    timeout = CONF.operationengine.run_timeout
+    deadline = run.started_at + datetime.timedelta(seconds=timeout)
+    admin = karbor_context.get_admin_context()
+    while True:
+        try:
+            verification = objects.Verification.get_by_id(
+                admin, run.verification_id)
+        except exception.VerificationNotFound:
+            raise RunFailed('verification %s is gone' % run.verification_id)
+        if verification.status == verification_obj.SUCCESS:
+            return verification
+        if verification.status != verification_obj.VERIFYING:
+            reasons = verification.resources_reason or {}
+            raise RunFailed('verification %s of checkpoint %s is %s: %s' % (
+                verification.id, verification.checkpoint_id,
+                verification.status, '; '.join(
+                    '%s: %s' % (key, reason) if key else reason
+                    for key, reason in sorted(reasons.items()))
+                or 'no reason given'))
+        if models.utcnow() > deadline:
+            raise RunFailed('verification %s did not end within %d '
+                            'seconds' % (verification.id, timeout))
         if stopping.wait(CONF.operationengine.status_check_interval):
             raise Stopped()
 
@@ -163,6 +242,10 @@ def follow(context, operation, run, protection_api, clock, stopping):
     resumes it when it starts again.
     """
     try:
+        if run.verification_id is not None:
+            _wait_for_verification(run, stopping)
+            end_run(context, run, operation_obj.SUCCEEDED)
+            return
         checkpoint = _wait_for_checkpoint(run, stopping)
     except Stopped:
         return

@@ -45,6 +45,7 @@ from karbor import exception
 from karbor import objects
 from karbor.objects import checkpoint as checkpoint_obj
 from karbor.objects import scheduled_operation as operation_obj
+from karbor.objects import verification as verification_obj
 from karbor.services.operationengine import operations
 from karbor.services.operationengine import timetrigger
 from karbor.services.protection import rpcapi
@@ -205,13 +206,20 @@ class Scheduler(object):
             project_id=operation.project_id,
             scheduled_operation_id=operation.id, due_at=due_at,
             status=status, host=self.host, checkpoint_id=None,
-            reason=reason, started_at=wall,
+            verification_id=None, reason=reason, started_at=wall,
             ended_at=None if status == operation_obj.STARTED else wall)
         if status == operation_obj.STARTED:
             try:
-                run.checkpoint_id = operations.make_checkpoint(
-                    ctx, operation).id
-            except exception.PlanNotFound as exc:
+                if operation.operation_type == operation_obj.VERIFY:
+                    verification = operations.make_verification(
+                        ctx, operation)
+                    run.checkpoint_id = verification.checkpoint_id
+                    run.verification_id = verification.id
+                else:
+                    run.checkpoint_id = operations.make_checkpoint(
+                        ctx, operation).id
+            except (exception.PlanNotFound,
+                    operations.NothingToVerify) as exc:
                 run.status = operation_obj.FAILED
                 run.reason = exc.message
                 run.ended_at = wall
@@ -225,6 +233,20 @@ class Scheduler(object):
         return run
 
     def _start(self, ctx, operation, run):
+        if run.verification_id is not None:
+            try:
+                self.protection_api.verify(
+                    ctx, run.verification_id,
+                    scheduled_operation_id=operation.id)
+            except Exception as exc:
+                LOG.exception('Could not cast verify of verification %s',
+                              run.verification_id)
+                if operations.fail_unstarted_verification(
+                        ctx, run, 'the protection service could not be '
+                                  'asked to verify: %s' % exc):
+                    return
+            self._follow(ctx, operation, run)
+            return
         try:
             self.protection_api.protect(ctx, run.checkpoint_id)
         except Exception as exc:
@@ -268,11 +290,47 @@ class Scheduler(object):
                               'operation %s', run.id,
                               run.scheduled_operation_id)
 
+    def _window(self, operation):
+        trigger = self._time_trigger(operation)
+        return (trigger.window if trigger is not None else
+                datetime.timedelta(
+                    seconds=CONF.operationengine.default_window))
+
+    def _resume_verification(self, ctx, operation, run):
+        admin = karbor_context.get_admin_context()
+        try:
+            verification = objects.Verification.get_by_id(
+                admin, run.verification_id)
+        except exception.VerificationNotFound:
+            operations.end_run(ctx, run, operation_obj.FAILED,
+                               'verification %s is gone' %
+                               run.verification_id)
+            return
+        if (verification.status == verification_obj.VERIFYING and
+                verification.host is None):
+            # The verify cast may have been lost with this engine.
+            if self.clock.now() > run.due_at + self._window(operation):
+                if operations.fail_unstarted_verification(
+                        ctx, run, 'the operation engine stopped before the '
+                                  'verification started, and the run\'s '
+                                  'window has passed'):
+                    return
+            else:
+                LOG.info('Casting verify of run %s (verification %s) '
+                         'again', run.id, verification.id)
+                self.protection_api.verify(
+                    ctx, verification.id,
+                    scheduled_operation_id=operation.id)
+        self._follow(ctx, operation, run)
+
     def _resume(self, run):
         admin = karbor_context.get_admin_context()
         operation = objects.ScheduledOperation.get_even_deleted(
             admin, run.scheduled_operation_id)
         ctx = operations.run_context(operation)
+        if run.verification_id is not None:
+            self._resume_verification(ctx, operation, run)
+            return
         try:
             checkpoint = objects.Checkpoint.get_by_id(admin,
                                                       run.checkpoint_id)

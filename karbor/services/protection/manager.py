@@ -3,6 +3,7 @@
 RPC API version history (the client is karbor.services.protection.rpcapi):
   1.0 - Initial version: protect, delete, restore.
   1.1 - verify; delete takes scheduled_operation_id.
+  1.2 - verify takes scheduled_operation_id.
 """
 
 from concurrent import futures
@@ -36,7 +37,7 @@ INTERRUPTED = 'interrupted: the protection service running it stopped'
 
 class ProtectionManager(manager.Manager):
 
-    target = messaging.Target(version='1.1')
+    target = messaging.Target(version='1.2')
 
     def __init__(self, host):
         super().__init__(host)
@@ -174,11 +175,14 @@ class ProtectionManager(manager.Manager):
         restore_flow.run(context, row, restore_auth, provider,
                          self._bank(provider))
 
-    def verify(self, context, verification_id):
-        """Run verification ``verification_id`` (already ``verifying``)."""
-        self._submit(self._verify, context, verification_id)
+    def verify(self, context, verification_id, scheduled_operation_id=None):
+        """Run verification ``verification_id`` (already ``verifying``);
+        ``scheduled_operation_id`` names the scheduled operation that
+        started it, for its log."""
+        self._submit(self._verify, context, verification_id,
+                     scheduled_operation_id)
 
-    def _verify(self, context, verification_id):
+    def _verify(self, context, verification_id, scheduled_operation_id):
         row = objects.Verification.get_by_id(
             karbor_context.get_admin_context(), verification_id)
         if not row.conditional_update(
@@ -186,4 +190,5 @@ class ProtectionManager(manager.Manager):
                 {'status': verification_obj.VERIFYING, 'host': None}):
             return
         provider = provider_registry.get_registry().get(row.provider_id)
-        verify_flow.run(context, row, provider, self._bank(provider))
+        verify_flow.run(context, row, provider, self._bank(provider),
+                        scheduled_operation_id=scheduled_operation_id)

@@ -7,6 +7,7 @@ the message claims that row before it starts.
 API version history:
   1.0 - Initial version: protect, delete, restore.
   1.1 - verify; delete takes scheduled_operation_id.
+  1.2 - verify takes scheduled_operation_id.
 """
 
 from karbor import rpc
@@ -14,7 +15,7 @@ from karbor.services.protection import manager
 
 
 class ProtectionAPI(object):
-    RPC_API_VERSION = '1.1'
+    RPC_API_VERSION = '1.2'
 
     def __init__(self):
         self.client = rpc.get_client(manager.TOPIC, self.RPC_API_VERSION)
@@ -37,6 +38,11 @@ class ProtectionAPI(object):
             context, 'restore', restore_id=restore_id,
             restore_auth=restore_auth)
 
-    def verify(self, context, verification_id):
-        self.client.prepare(version='1.1').cast(
-            context, 'verify', verification_id=verification_id)
+    def verify(self, context, verification_id, scheduled_operation_id=None):
+        if scheduled_operation_id is None:
+            self.client.prepare(version='1.1').cast(
+                context, 'verify', verification_id=verification_id)
+        else:
+            self.client.prepare(version='1.2').cast(
+                context, 'verify', verification_id=verification_id,
+                scheduled_operation_id=scheduled_operation_id)

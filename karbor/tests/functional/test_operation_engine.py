@@ -20,6 +20,7 @@ from karbor import objects
 from karbor.services.operationengine import scheduler as scheduler_mod
 from karbor.tests.functional.helpers import create_plan
 from karbor.tests.functional.helpers import make_tree
+from karbor.tests.functional.helpers import protect
 from karbor.tests.functional.helpers import PROVIDER
 from karbor.tests.functional.helpers import wait_for
 from karbor.tests.functional.test_schedules_api import create_operation
@@ -510,3 +511,151 @@ def test_the_service_runs_the_scheduler(api, plan, data_root, fast_engine,
     assert shown['last_run_checkpoint_id'] == checkpoint['id']
     (run,) = runs_of(operation['id'])
     assert run.host == CONF.host
+
+
+# Scheduled verification ---------------------------------------------------
+
+def _protect_now(api, plan):
+    checkpoint = protect(api, plan['id'])
+    assert checkpoint['status'] == 'available', checkpoint
+    return checkpoint
+
+
+def verifications(api, query=''):
+    res = api.get('verifications%s' % query)
+    assert res.status_code == 200, res.json_body
+    return res.json_body['verifications']
+
+
+def test_a_verify_run_verifies_the_newest_checkpoint(api, plan,
+                                                     protection_service,
+                                                     schedulers):
+    _protect_now(api, plan)
+    newest = _protect_now(api, plan)
+    operation, due = schedule(api, plan, 'verify',
+                              parameters={'OS::Karbor::Directory': {
+                                  'mode': 'quick'}})
+    assert operation['operation_definition']['parameters'] == {
+        'OS::Karbor::Directory': {'mode': 'quick'}}
+    clock = FakeClock(due + SECOND)
+    engine = schedulers('engine-a', clock)
+    (run,) = engine.tick()
+    assert run.status == 'started'
+    assert run.checkpoint_id == newest['id']
+    settle(engine)
+
+    (verification,) = verifications(api)
+    assert verification['id'] == run.verification_id
+    assert verification['checkpoint_id'] == newest['id']
+    assert verification['status'] == 'success', verification
+    assert verification['parameters'] == {
+        'OS::Karbor::Directory': {'mode': 'quick'}}
+    (log,) = logs(api, '?operation_type=verify')
+    assert (log['status'], log['verification_id'], log['checkpoint_id'],
+            log['scheduled_operation_id']) == (
+        'success', verification['id'], newest['id'], operation['id'])
+    assert logs(api, '?scheduled_operation_id=%s' % operation['id']) == [
+        log]
+    (recorded,) = runs_of(operation['id'])
+    assert (recorded.status, recorded.verification_id,
+            recorded.checkpoint_id) == ('succeeded', verification['id'],
+                                        newest['id'])
+    shown = api.get('scheduled_operations/%s' % operation['id']).json_body[
+        'scheduled_operation']
+    assert (shown['last_run_result'], shown['last_run_checkpoint_id']) == (
+        'success', newest['id'])
+    checkpoint = api.get('providers/%s/checkpoints/%s' % (
+        PROVIDER, newest['id'])).json_body['checkpoint']
+    assert (checkpoint['last_verification_id'],
+            checkpoint['last_verification_status']) == (
+        verification['id'], 'success')
+    # No new checkpoint was made.
+    assert len(checkpoints(api)) == 2
+
+
+def test_a_verify_run_fails_with_the_verification(api, plan, data_root,
+                                                  protection_service,
+                                                  schedulers):
+    checkpoint = _protect_now(api, plan)
+    for dirpath, _, names in os.walk(str(data_root / 'bank' / 'chunks')):
+        for name in names:
+            os.unlink(os.path.join(dirpath, name))
+    operation, due = schedule(api, plan, 'verify')
+    engine = schedulers('engine-a', FakeClock(due + SECOND))
+    (run,) = engine.tick()
+    settle(engine)
+    (verification,) = verifications(api)
+    assert verification['status'] == 'error'
+    (recorded,) = runs_of(operation['id'])
+    assert recorded.status == 'failed'
+    assert verification['id'] in recorded.reason
+    assert 'missing chunk' in recorded.reason
+    (log,) = logs(api, '?operation_type=verify')
+    assert (log['status'], log['scheduled_operation_id']) == (
+        'error', operation['id'])
+    assert run.checkpoint_id == checkpoint['id']
+
+
+def test_a_verify_run_without_a_checkpoint_fails(api, plan,
+                                                 protection_service,
+                                                 schedulers):
+    operation, due = schedule(api, plan, 'verify')
+    engine = schedulers('engine-a', FakeClock(due + SECOND))
+    (run,) = engine.tick()
+    assert run.status == 'failed'
+    assert 'no available checkpoint' in run.reason
+    assert verifications(api) == []
+    shown = api.get('scheduled_operations/%s' % operation['id']).json_body[
+        'scheduled_operation']
+    assert shown['last_run_result'] == 'error'
+
+
+class LostVerifyCast(object):
+    """A ProtectionAPI whose verify casts never arrive."""
+
+    def verify(self, ctx, verification_id, scheduled_operation_id=None):
+        pass
+
+
+def test_restart_casts_a_lost_verify_again_once(api, plan,
+                                                protection_service,
+                                                schedulers):
+    checkpoint = _protect_now(api, plan)
+    operation, due = schedule(api, plan, 'verify', window=300)
+    clock = FakeClock(due + SECOND)
+    crashed = schedulers('engine-a', clock, LostVerifyCast())
+    (run,) = crashed.tick()
+    crashed.stop()
+    (waiting,) = verifications(api)
+    assert waiting['status'] == 'verifying'
+
+    clock.set(due + 2 * MINUTE)
+    restarted = schedulers('engine-a', clock)
+    restarted.recover()
+    settle(restarted)
+    (verification,) = verifications(api)
+    assert (verification['id'], verification['status']) == (
+        run.verification_id, 'success')
+    assert [r.status for r in runs_of(operation['id'])] == ['succeeded']
+    (log,) = logs(api, '?operation_type=verify')
+    assert log['scheduled_operation_id'] == operation['id']
+    assert log['checkpoint_id'] == checkpoint['id']
+
+
+def test_restart_after_the_window_fails_a_lost_verify(api, plan,
+                                                      protection_service,
+                                                      schedulers):
+    _protect_now(api, plan)
+    operation, due = schedule(api, plan, 'verify', window=60)
+    clock = FakeClock(due + SECOND)
+    crashed = schedulers('engine-a', clock, LostVerifyCast())
+    crashed.tick()
+    crashed.stop()
+    clock.set(due + 5 * MINUTE)
+    restarted = schedulers('engine-a', clock)
+    restarted.recover()
+    (verification,) = verifications(api)
+    assert verification['status'] == 'error'
+    assert 'window' in verification['resources_reason']['']
+    (recorded,) = runs_of(operation['id'])
+    assert recorded.status == 'failed'

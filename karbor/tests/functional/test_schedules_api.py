@@ -296,6 +296,18 @@ def test_definition_as_the_openstack_clis_text(api, plan):
     ({'operation_type': 'retention_protect',
       'definition': {'retention_duration': 1.5}}, 400,
      'retention_duration'),
+    ({'definition': {'parameters': {}}}, 400, 'parameters'),
+    ({'operation_type': 'verify', 'definition': {'max_backups': 2}}, 400,
+     'max_backups'),
+    ({'operation_type': 'verify', 'definition': {'parameters': {
+        'OS::Karbor::Directory': {'mode': 'fast'}}}}, 400, 'parameters'),
+    ({'operation_type': 'verify', 'definition': {'parameters': {
+        'OS::Karbor::Directory': {'mode': 'subset', 'subset': '3/2'}}}},
+     400, 'subset'),
+    ({'operation_type': 'verify', 'definition': {'parameters': {
+        'OS::Nova::Server': {}}}}, 400, 'parameters'),
+    ({'operation_type': 'verify', 'definition': {'parameters': []}}, 400,
+     'parameters'),
 ])
 def test_bad_scheduled_operations(api, plan, change, status, field):
     trigger = create_trigger(api)

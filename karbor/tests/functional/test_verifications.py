@@ -1,13 +1,17 @@
 """Verifications through the API and the real protection service."""
 
+import datetime
 import os
 import uuid
 
 import pytest
 
+from karbor import context
+from karbor import objects
 from karbor.tests.functional.helpers import create_plan
 from karbor.tests.functional.helpers import DIRECTORY
 from karbor.tests.functional.helpers import make_tree
+from karbor.tests.functional.helpers import project_root
 from karbor.tests.functional.helpers import protect
 from karbor.tests.functional.helpers import PROVIDER
 from karbor.tests.functional.helpers import wait_for
@@ -58,6 +62,41 @@ def test_quick_mode(api, checkpoint):
     assert result['parameters'] == {DIRECTORY: {'mode': 'quick'}}
 
 
+def test_subset_runs_together_read_every_chunk(api, checkpoint, data_root):
+    chunks = _bank_chunks(data_root)
+    victim = chunks[0]
+    with open(victim, 'r+b') as f:
+        first = f.read(1)
+        f.seek(0)
+        f.write(bytes([first[0] ^ 0x01]))
+    read = 0
+    errors = []
+    for part in (1, 2, 3):
+        parameters = {DIRECTORY: {'mode': 'subset',
+                                  'subset': '%d/3' % part}}
+        result = verify(api, checkpoint['id'], parameters)
+        assert result['parameters'] == parameters
+        if result['status'] == 'error':
+            (reason,) = result['resources_reason'].values()
+            assert os.path.basename(victim) in reason
+            assert 'subset %d/3' % part in reason
+            errors.append(part)
+        else:
+            assert result['status'] == 'success', result
+        log = api.get('operation_logs?operation_type=verify').json_body[
+            'operation_logs'][0]
+        assert log['verification_id'] == result['id']
+        info = log['extra_info']
+        (figures,) = info['resources'].values()
+        assert figures['subset'] == '%d/3' % part
+        read += info['chunks_read']
+        assert info['chunks_left'] == len(chunks) - info['chunks_read']
+        assert info['chunks_damaged'] == (1 if errors[-1:] == [part]
+                                          else 0)
+    assert read == len(chunks)
+    assert len(errors) == 1
+
+
 def test_missing_chunk_is_an_error_naming_it(api, checkpoint, data_root):
     victim = _bank_chunks(data_root)[0]
     os.unlink(victim)
@@ -96,6 +135,12 @@ def test_flipped_byte_is_caught_by_full_only(api, checkpoint, data_root):
     (lambda body: body.update(parameters={DIRECTORY: {'mode': 'fast'}}),
      400),
     (lambda body: body.update(parameters={'OS::Nova::Server': {}}), 400),
+    (lambda body: body.update(parameters={DIRECTORY: {
+        'mode': 'subset', 'subset': '5/4'}}), 400),
+    (lambda body: body.update(parameters={DIRECTORY: {'mode': 'subset'}}),
+     400),
+    (lambda body: body.update(parameters={DIRECTORY: {'subset': '1/2'}}),
+     400),
     (lambda body: body.update(colour='blue'), 400),
 ])
 def test_bad_requests_write_nothing(api, checkpoint, mutate, status):
@@ -213,3 +258,114 @@ def test_corrupt_checkpoint_metadata_is_an_error_naming_it(api, checkpoint,
     log = _verify_log(api, result['id'])
     assert log['status'] == 'error'
     assert 'checkpoints/%s/metadata' % checkpoint['id'] in log['error_info']
+
+
+def _checkpoint_view(api, checkpoint_id):
+    return api.get('providers/%s/checkpoints/%s' % (
+        PROVIDER, checkpoint_id)).json_body['checkpoint']
+
+
+def test_checkpoint_shows_its_last_verification(api, checkpoint, data_root):
+    fresh = _checkpoint_view(api, checkpoint['id'])
+    assert (fresh['last_verified_at'], fresh['last_verification_id'],
+            fresh['last_verification_status']) == (None, None, None)
+    passed = verify(api, checkpoint['id'])
+    shown = _checkpoint_view(api, checkpoint['id'])
+    assert shown['last_verification_id'] == passed['id']
+    assert shown['last_verification_status'] == 'success'
+    assert shown['last_verified_at'] is not None
+    # The list shows it too.
+    (listed,) = [c for c in api.get('providers/%s/checkpoints' % PROVIDER)
+                 .json_body['checkpoints'] if c['id'] == checkpoint['id']]
+    assert listed['last_verification_id'] == passed['id']
+    log = api.get('operation_logs?operation_type=verify').json_body[
+        'operation_logs'][0]
+    info = log['extra_info']
+    (figures,) = info['resources'].values()
+    # Bytes and chunks add up over the resources; the duration and the
+    # throughput are the verification's own.
+    assert info['bytes_read'] == figures['bytes_read'] > 0
+    assert info['chunks_read'] == figures['chunks_read'] > 0
+    assert info['chunks_damaged'] == 0 and info['chunks_left'] == 0
+    assert info['duration_seconds'] > 0
+    # (Within the rounding of both figures.)
+    assert info['throughput_mb_s'] == pytest.approx(
+        info['bytes_read'] / 1e6 / info['duration_seconds'], rel=0.1,
+        abs=0.2)
+    os.unlink(_bank_chunks(data_root)[0])
+    failed = verify(api, checkpoint['id'])
+    assert failed['status'] == 'error'
+    again = _checkpoint_view(api, checkpoint['id'])
+    assert again['last_verification_id'] == failed['id']
+    assert again['last_verification_status'] == 'error'
+    assert again['last_verified_at'] >= shown['last_verified_at']
+    log = api.get('operation_logs?operation_type=verify').json_body[
+        'operation_logs'][0]
+    assert log['verification_id'] == failed['id']
+    assert log['extra_info']['chunks_missing'] == 1
+    assert log['extra_info']['chunks_damaged'] == 1
+
+
+def test_an_older_verification_does_not_replace_a_newer(api, checkpoint):
+    ctx = context.get_admin_context()
+    later = datetime.datetime(2030, 1, 2)
+    assert objects.Checkpoint.record_verification(
+        ctx, checkpoint['id'], 'v-new', 'success', at=later)
+    assert not objects.Checkpoint.record_verification(
+        ctx, checkpoint['id'], 'v-old', 'error',
+        at=later - datetime.timedelta(seconds=1))
+    row = objects.Checkpoint.get_by_id(ctx, checkpoint['id'])
+    assert (row.last_verification_id, row.last_verification_status,
+            row.last_verified_at.replace(tzinfo=None)) == (
+        'v-new', 'success', later)
+    assert not objects.Checkpoint.record_verification(
+        ctx, str(uuid.uuid4()), 'v-x', 'success')
+
+
+def _flip_keeping_metadata(path, offset):
+    st = os.stat(path)
+    with open(path, 'r+b') as f:
+        f.seek(offset)
+        old = f.read(1)
+        f.seek(offset)
+        f.write(bytes([old[0] ^ 0x01]))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def test_compare_with_the_source(api, checkpoint):
+    top = os.path.join(project_root('demo'), 'docs')
+    parameters = {DIRECTORY: {'mode': 'compare'}}
+    result = verify(api, checkpoint['id'], parameters)
+    assert result['status'] == 'success', result
+    (reason,) = result['resources_reason'].values()
+    assert reason == ('compared with the source: 0 added, 0 removed, 0 '
+                      'changed since the checkpoint')
+    # An ordinary edit: success, reported.
+    with open(os.path.join(top, 'a.txt'), 'ab') as f:
+        f.write(b'more\n')
+    result = verify(api, checkpoint['id'], parameters)
+    assert result['status'] == 'success', result
+    (reason,) = result['resources_reason'].values()
+    assert 'changed: file a.txt' in reason
+    log = api.get('operation_logs?operation_type=verify').json_body[
+        'operation_logs'][0]
+    assert log['status'] == 'success'
+    assert log['extra_info']['source_changed'] == 1
+    (figures,) = log['extra_info']['resources'].values()
+    assert figures['source_report'] == {'changed': ['a.txt']}
+    # A byte flipped under unchanged size and mtime: error, named.
+    _flip_keeping_metadata(os.path.join(top, 'sub', 'b.bin'), 12345)
+    result = verify(api, checkpoint['id'], parameters)
+    assert result['status'] == 'error', result
+    (reason,) = result['resources_reason'].values()
+    assert '1 file of unchanged size and mtime no longer matches the ' \
+        'checkpoint' in reason and 'file sub/b.bin' in reason
+    assert 'changed: file a.txt' in reason
+    log = api.get('operation_logs?operation_type=verify').json_body[
+        'operation_logs'][0]
+    assert log['status'] == 'error'
+    assert 'sub/b.bin' in log['error_info']
+    assert log['extra_info']['source_corrupt'] == 1
+    shown = _checkpoint_view(api, checkpoint['id'])
+    assert shown['last_verification_status'] == 'error'
+    assert shown['last_verification_id'] == result['id']

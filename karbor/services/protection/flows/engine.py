@@ -57,12 +57,22 @@ def start_log(context, operation_type, project_id, report, **ids):
     return log
 
 
-def end_log(log, report, succeeded, error_info=None):
-    """Close the operation's log with its outcome and figures."""
+def end_log(log, report, succeeded, error_info=None, overall=None):
+    """Close the operation's log with its outcome and figures.
+
+    :param overall: a callable given the summarized extra_info, returning
+        figures of the whole operation that replace the per-resource sums
+        (a duration or a rate does not add up over resources).
+    """
     if report is not None:
         report.listener = None
     extra_info = (resource_mod.summarize_extra_info(report)
                   if report is not None else None)
+    if extra_info is not None and overall is not None:
+        try:
+            extra_info.update(overall(extra_info))
+        except Exception:
+            LOG.exception('Could not sum up the figures of %s', log.id)
     try:
         log.finish(succeeded, error_info=error_info, extra_info=extra_info)
     except Exception:

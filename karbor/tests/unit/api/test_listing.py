@@ -113,3 +113,11 @@ def test_paginate_in_memory():
     query.marker = 'nope'
     with pytest.raises(exception.InvalidInput):
         listing.paginate_in_memory(rows, query)
+
+
+@pytest.mark.parametrize('value,expected', [
+    ('0', True), ('42', True), (str(listing.MAX_INT), True),
+    (str(listing.MAX_INT + 1), False), ('\u00b2', False),
+    ('\u0663', False), ('-1', False), (' 1', False), ('', False)])
+def test_is_int_id(value, expected):
+    assert listing.is_int_id(value) is expected

@@ -8,14 +8,15 @@ fingerprint below.
 from oslo_versionedobjects import fixture
 
 from karbor.objects import base
+from karbor.objects import checkpoint
 
 EXPECTED_FINGERPRINTS = {
-    'Checkpoint': '1.0-eefba65f1e5c5f597834f76e69f931cb',
+    'Checkpoint': '1.1-151f795ef12317ed3d32b736ee8574b1',
     'OperationLog': '1.0-37aeb34f79e9712dccbfbd251448d086',
     'Plan': '1.0-9d0d4fc0239495b7f2d5182fd8e3745d',
     'Restore': '1.0-5e09f29246a3547c5bd39227e0cc7f64',
     'ScheduledOperation': '1.0-87139fcaee6874b152e835a2a39b3b60',
-    'ScheduledOperationRun': '1.0-b28662c6b336898d60cddb940f6df531',
+    'ScheduledOperationRun': '1.1-6bee7b6887f809120d912180af1bf4c0',
     'Service': '1.0-4837d1814f40021b49fc58023af058f3',
     'Trigger': '1.0-c4dba4ec3d33b3c0588a4e4d91c940b1',
     'Verification': '1.0-ba3dc8668aa5366d0d46b97cd16c1e38',
@@ -33,3 +34,15 @@ def test_fingerprints():
 def test_every_object_is_covered():
     assert set(base.KarborObjectRegistry.obj_classes()) == set(
         EXPECTED_FINGERPRINTS)
+
+
+def test_checkpoint_1_0_has_no_last_verification():
+    obj = checkpoint.Checkpoint(
+        id='c', project_id='p', provider_id='v', status='available',
+        protection_plan={}, last_verification_id='x',
+        last_verification_status='success', last_verified_at=None)
+    old = obj.obj_to_primitive(target_version='1.0')['karbor_object.data']
+    assert not {'last_verification_id', 'last_verification_status',
+                'last_verified_at'} & set(old)
+    new = obj.obj_to_primitive()['karbor_object.data']
+    assert new['last_verification_id'] == 'x'

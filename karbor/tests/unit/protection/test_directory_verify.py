@@ -654,3 +654,275 @@ def test_small_files_rehashed_only_without_an_intact_manifest_digest(
     assert verifier.run().ok
     checked = sum(len(chunk.checks) for chunk in verifier.chunks.values())
     assert checked >= 30
+
+
+# Subset verification -----------------------------------------------------
+
+def many_chunks(root, plugin, files=12):
+    """A checkpoint of ``files`` random files of 2 chunks each."""
+    top = root / PROJECT / 'many'
+    top.mkdir(parents=True)
+    rng = random.Random(11)
+    for index in range(files):
+        (top / ('f%02d.bin' % index)).write_bytes(
+            rng.randbytes(2 * backup.CHUNK_SIZE))
+    return protect(root, plugin, names=('many',))
+
+
+def run_subset(plugin, checkpoint, resource, subset):
+    report = resource_mod.OperationReport([resource])
+    report.update(resource, status='running')
+    plugin.get_verify_operation(resource).on_main(
+        checkpoint=checkpoint, resource=resource, context=None,
+        parameters={'mode': 'subset', 'subset': subset}, report=report)
+    record = report.get(resource.id)
+    if record['status'] == 'running':
+        record['status'] = 'success'
+    return record
+
+
+@pytest.mark.parametrize('parts', [1, 3, 4, 7])
+def test_subset_runs_read_every_chunk_exactly_once(root, tmp_path, parts):
+    bank = CountingBank(str(tmp_path / 'bank'))
+    plugin = protection.DirectoryProtectionPlugin(bank=bank)
+    checkpoint, (resource,) = many_chunks(root, plugin)
+    everything = {mf.chunk_key(PROJECT, d) for d in files_of(
+        load_manifest(bank, checkpoint, resource))}
+    assert len(everything) == 24
+    bank.gets.clear()
+    seen = []
+    for part in range(1, parts + 1):
+        before = collections.Counter(bank.gets)
+        record = run_subset(plugin, checkpoint, resource,
+                            '%d/%d' % (part, parts))
+        assert record['status'] == 'success', record
+        read = set(bank.gets - before)
+        info = record['extra_info']
+        assert info['mode'] == 'subset'
+        assert info['subset'] == '%d/%d' % (part, parts)
+        assert info['chunks'] == 24
+        assert info['chunks_selected'] == info['chunks_read'] == \
+            info['chunks_checked'] == len(read)
+        assert info['chunks_left'] == 24 - len(read)
+        # The partition is the documented one, by chunk id alone.
+        for key in read:
+            digest = key.rsplit('/', 1)[-1]
+            assert int(digest[:8], 16) % parts == part - 1
+        seen.append(read)
+    # Disjoint, each chunk read once, and together all of them.
+    assert set().union(*seen) == everything
+    assert sum(len(s) for s in seen) == len(everything)
+    assert set(bank.gets.values()) == {1}
+    if parts > 1:
+        assert all(len(s) < len(everything) for s in seen)
+
+
+def test_subset_percentages(root, tmp_path):
+    bank = CountingBank(str(tmp_path / 'bank'))
+    plugin = protection.DirectoryProtectionPlugin(bank=bank)
+    checkpoint, (resource,) = many_chunks(root, plugin)
+    read = {}
+    for percent in ('25%', '50%', '100%', '0.001%'):
+        bank.gets.clear()
+        record = run_subset(plugin, checkpoint, resource, percent)
+        assert record['status'] == 'success', record
+        read[percent] = set(bank.gets)
+        assert record['extra_info']['chunks_read'] == len(read[percent])
+    assert len(read['100%']) == 24
+    assert read['25%'] <= read['50%'] <= read['100%']
+    assert len(read['0.001%']) < len(read['50%']) < 24
+    # The same percentage reads the same chunks again.
+    bank.gets.clear()
+    run_subset(plugin, checkpoint, resource, '25%')
+    assert set(bank.gets) == read['25%']
+
+
+def test_subset_damage_is_found_by_its_partition_only(root, bank, plugin):
+    checkpoint, (resource,) = many_chunks(root, plugin)
+    digest = list(files_of(load_manifest(bank, checkpoint, resource)))[5]
+    flip(chunk_path(bank, digest), 10)
+    mine = int(digest[:8], 16) % 4 + 1
+    for part in range(1, 5):
+        record = run_subset(plugin, checkpoint, resource, '%d/4' % part)
+        if part != mine:
+            assert record['status'] == 'success', record
+            continue
+        selected = record['extra_info']['chunks_selected']
+        assert_error(record, '1 chunk of %d checked (subset %d/4 of 24) '
+                     'damaged (1 corrupt): corrupt chunk %s'
+                     % (selected, part, digest))
+        assert record['extra_info']['chunks_corrupt'] == 1
+
+
+@pytest.mark.parametrize('subset', [
+    '0/4', '5/4', '1/0', '4', '1/4/2', 'a/b', '0%', '101%', '-5%', '%',
+    '\u0661/4', 3, None])
+def test_invalid_subsets_are_refused(root, bank, plugin, subset):
+    assert not vfy.is_subset(subset)
+    checkpoint, (resource,) = protect(root, plugin)
+    with pytest.raises(Exception, match='subset'):
+        vfy.Verifier(bank, checkpoint, resource, mode='subset',
+                     subset=subset)
+
+
+def test_subset_schema(plugin):
+    schema = plugin.get_verify_schema(TYPE)
+    for good in ({'mode': 'subset', 'subset': '1/4'},
+                 {'mode': 'subset', 'subset': '4/4'},
+                 {'mode': 'subset', 'subset': '12.5%'}):
+        jsonschema.validate(good, schema)
+        assert vfy.is_subset(good['subset'])
+    jsonschema.validate({'mode': 'compare'}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({'mode': 'compare', 'subset': '1/2'}, schema)
+    for bad in ({'mode': 'subset'}, {'subset': '1/4'},
+                {'mode': 'full', 'subset': '1/4'},
+                {'mode': 'subset', 'subset': 'half'},
+                {'mode': 'subset', 'subset': 4}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, schema)
+
+
+def test_a_subset_outside_the_subset_mode_is_refused(root, bank, plugin):
+    checkpoint, (resource,) = protect(root, plugin)
+    with pytest.raises(Exception, match='only read in the subset mode'):
+        vfy.Verifier(bank, checkpoint, resource, mode='full', subset='1/2')
+
+
+# Comparing with the source -----------------------------------------------
+
+def flip_keeping_metadata(path, offset):
+    """Flip one byte of a file, its size and mtime left as they were."""
+    st = os.stat(path)
+    mode = st.st_mode
+    os.chmod(path, 0o600)
+    flip(path, offset)
+    os.chmod(path, mode & 0o7777)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    after = os.stat(path)
+    assert (after.st_size, after.st_mtime_ns) == (st.st_size,
+                                                  st.st_mtime_ns)
+
+
+def test_compare_of_an_unchanged_source(root, bank, plugin):
+    checkpoint, (resource,) = protect(root, plugin)
+    record = run_verify(plugin, checkpoint, resource, 'compare')
+    assert record['status'] == 'success', record
+    assert record['reason'] == ('compared with the source: 0 added, 0 '
+                                'removed, 0 changed since the checkpoint')
+    info = record['extra_info']
+    assert info['mode'] == 'compare'
+    for kind in ('added', 'removed', 'changed', 'corrupt', 'unchecked'):
+        assert info['source_' + kind] == 0
+    manifest = load_manifest(bank, checkpoint, resource)
+    files = [e for e in manifest['entries'] if e['type'] == mf.FILE]
+    assert info['source_files_compared'] == len(files)
+    assert info['source_bytes_read'] == sum(e['size'] for e in files)
+    assert info['source_report'] == {}
+
+
+def test_compare_reports_ordinary_changes(root, bank, plugin):
+    checkpoint, (resource,) = protect(root, plugin)
+    top = root / PROJECT / 'docs'
+    (top / 'small.txt').write_bytes(b'hello there\n')
+    (top / 'new.txt').write_bytes(b'new')
+    os.unlink(str(top / 'exec.sh'))
+    os.unlink(str(top / 'link-to-small'))
+    os.symlink('empty', str(top / 'link-to-small'))
+    os.chmod(str(top / 'sub' / 'medium.bin'), 0o600)
+    record = run_verify(plugin, checkpoint, resource, 'compare')
+    assert record['status'] == 'success', record
+    assert record['reason'].startswith(
+        'compared with the source: 1 added, 1 removed, 3 changed since the '
+        'checkpoint; added: file new.txt; removed: file exec.sh; changed: '
+        'files link-to-small, small.txt and sub/medium.bin')
+    info = record['extra_info']
+    assert info['source_report'] == {
+        'added': ['new.txt'], 'removed': ['exec.sh'],
+        'changed': ['link-to-small', 'small.txt', 'sub/medium.bin']}
+    assert info['source_corrupt'] == 0
+
+
+def test_compare_flags_content_changed_under_unchanged_metadata(
+        root, bank, plugin):
+    """The issue's case: one file edited, one byte flipped in another
+    without changing its size or mtime."""
+    checkpoint, (resource,) = protect(root, plugin)
+    top = root / PROJECT / 'docs'
+    edited = top / 'sub' / 'many-05.txt'
+    edited.write_bytes(b'edited\n')
+    flip_keeping_metadata(str(top / 'sub' / 'many-07.txt'), 3)
+    flip_keeping_metadata(str(top / 'sub' / 'deeper' / 'big.bin'),
+                          150 * 1024)
+    record = run_verify(plugin, checkpoint, resource, 'compare')
+    assert_error(record, '2 files of unchanged size and mtime no longer '
+                 'match the checkpoint, bit rot or tampering at the source '
+                 '(files sub/deeper/big.bin and sub/many-07.txt)',
+                 'changed: file sub/many-05.txt')
+    info = record['extra_info']
+    assert info['source_report'] == {
+        'changed': ['sub/many-05.txt'],
+        'corrupt': ['sub/deeper/big.bin', 'sub/many-07.txt']}
+    assert (info['source_changed'], info['source_corrupt']) == (1, 2)
+
+
+def test_compare_does_not_blame_the_source_for_a_damaged_bank(
+        root, bank, plugin):
+    checkpoint, (resource,) = protect(root, plugin)
+    big = root / PROJECT / 'docs' / 'sub' / 'deeper' / 'big.bin'
+    manifest = load_manifest(bank, checkpoint, resource)
+    (entry,) = [e for e in manifest['entries']
+                if e['path'] == 'sub/deeper/big.bin']
+    # The bank's damage alone: the intact source still matches the names
+    # of its chunks, without reading them.
+    os.unlink(chunk_path(bank, entry['chunks'][0][0]))
+    record = run_verify(plugin, checkpoint, resource, 'compare')
+    assert record['status'] == 'success', record
+    # Both damaged: the comparison cannot tell, and says so.
+    flip_keeping_metadata(str(big), 10)
+    record = run_verify(plugin, checkpoint, resource, 'compare')
+    assert record['status'] == 'success', record
+    assert record['extra_info']['source_unchecked'] == 1
+    assert '1 file of unchanged size and mtime not compared' in \
+        record['reason']
+
+
+def test_compare_applies_the_plan_excludes(root, bank, plugin):
+    checkpoint, (resource,) = protect(root, plugin)
+    checkpoint.metadata['protection_plan']['parameters'] = {
+        TYPE: {'exclude': ['*.tmp']}}
+    checkpoint.save()
+    (root / PROJECT / 'docs' / 'scratch.tmp').write_bytes(b'x')
+    (root / PROJECT / 'docs' / 'kept.txt').write_bytes(b'x')
+    record = run_verify(plugin, checkpoint, resource, 'compare')
+    assert record['status'] == 'success', record
+    assert record['extra_info']['source_report'] == {'added': ['kept.txt']}
+
+
+def test_compare_follows_no_symlink(root, bank, plugin, tmp_path):
+    checkpoint, (resource,) = protect(root, plugin)
+    outside = tmp_path / 'outside'
+    outside.mkdir()
+    (outside / 'medium.bin').write_bytes(b'secret')
+    top = root / PROJECT / 'docs'
+    sub = top / 'sub'
+    os.rename(str(sub), str(top / 'moved'))
+    os.symlink(str(outside), str(sub))
+    record = run_verify(plugin, checkpoint, resource, 'compare')
+    assert record['status'] == 'success', record
+    info = record['extra_info']
+    report = info['source_report']
+    assert report['changed'] == ['sub']
+    # Nothing below the symlink is the directory's: what was there is
+    # removed (and now below moved/, added), the outside file not seen.
+    assert report['removed'][0] == 'sub/dangling'
+    assert report['added'][0] == 'moved'
+    assert info['source_removed'] == info['source_added'] - 1 > 30
+
+
+def test_compare_of_a_directory_gone_from_the_source(root, bank, plugin):
+    checkpoint, (resource,) = protect(root, plugin)
+    top = root / PROJECT / 'docs'
+    os.rename(str(top), str(root / PROJECT / 'elsewhere'))
+    record = run_verify(plugin, checkpoint, resource, 'compare')
+    assert_error(record, 'the directory is no longer at the source')

@@ -81,13 +81,38 @@ VERIFY_SCHEMA = {
                            'SHA-256 (and that of the small files recorded '
                            'with one); quick only checks that every chunk '
                            'exists and is long enough for what the '
-                           'manifest reads from it. Both check the '
+                           'manifest reads from it; subset checks as full '
+                           'does, but only the chunks of the subset given; '
+                           'compare reads the directory as it is now and '
+                           'reports the files added, removed and changed '
+                           'since the checkpoint, and fails if a file of '
+                           'unchanged size and mtime no longer has the '
+                           'content of the checkpoint (bit rot or '
+                           'tampering at the source). All check the '
                            'checkpoint metadata and the manifest.',
             'type': 'string',
-            'enum': ['full', 'quick'],
+            'enum': ['full', 'quick', 'subset', 'compare'],
             'default': 'full',
         },
+        'subset': {
+            'title': 'Subset',
+            'description': 'With mode subset only: "n/t" (1 <= n <= t) '
+                           'reads the chunks of partition n of t, chosen '
+                           'by chunk id, so that the runs 1/t to t/t '
+                           'together read every chunk exactly once; "p%" '
+                           '(0 < p <= 100) reads about p percent of the '
+                           'chunks, always the same ones.',
+            'type': 'string',
+            'pattern': r'^\s*([0-9]+/[0-9]+|[0-9]+(\.[0-9]+)?%)\s*$',
+            'format': 'karbor-verify-subset',
+        },
     },
+    'allOf': [{
+        'if': {'properties': {'mode': {'const': 'subset'}},
+               'required': ['mode']},
+        'then': {'required': ['subset']},
+        'else': {'not': {'required': ['subset']}},
+    }],
     'additionalProperties': False,
 }
 

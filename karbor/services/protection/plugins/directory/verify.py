@@ -43,6 +43,9 @@ import time
 
 from karbor import exception
 from karbor.services.protection import checkpoint as checkpoint_mod
+from karbor.services.protection.plugins.directory import backup
+from karbor.services.protection.plugins.directory import compare as \
+    compare_mod
 from karbor.services.protection.plugins.directory import manifest as mf
 from karbor.services.protection.plugins.directory import workers as pool_mod
 
@@ -50,7 +53,12 @@ LOG = logging.getLogger(__name__)
 
 FULL = 'full'
 QUICK = 'quick'
-MODES = (FULL, QUICK)
+SUBSET = 'subset'
+COMPARE = 'compare'
+MODES = (FULL, QUICK, SUBSET, COMPARE)
+
+# The part of the hash space a percentage subset is measured against.
+_SPACE = 1 << 32
 
 # Kinds of chunk damage, in the order the reason counts them.
 MISSING = 'missing'
@@ -78,6 +86,63 @@ PROGRESS_INTERVAL = 1.0
 
 # The saved-info counts a manifest's entries must agree with.
 COUNTS = ('files', 'directories', 'symlinks', 'skipped', 'bytes', 'chunks')
+
+
+class Subset(object):
+    """Which chunks one subset verification reads, by chunk id alone.
+
+    ``"n/t"`` (1 <= n <= t) selects the chunks whose id (their SHA-256)
+    falls into partition n of t: ``int(id[:8], 16) % t == n - 1``. The t
+    partitions are disjoint and together hold every chunk, so the runs
+    1/t .. t/t of one checkpoint read each of its chunks exactly once,
+    and a chunk is always in the same partition, whatever the checkpoint.
+
+    ``"p%"`` (0 < p <= 100) selects the chunks whose first 32 bits of id
+    are below p % of their range: about p % of the chunks, always the
+    same ones (a smaller percentage selects a subset of a larger one).
+    """
+
+    def __init__(self, text):
+        self.text = text
+        self.part = self.parts = self.percent = None
+        if not isinstance(text, str):
+            raise exception.Invalid('A subset is a string such as "1/4" or '
+                                    '"10%%", not %r' % (text,))
+        value = text.strip()
+        try:
+            if value.endswith('%'):
+                self.percent = float(value[:-1])
+                ok = 0 < self.percent <= 100
+            else:
+                part, slash, parts = value.partition('/')
+                self.part, self.parts = int(part), int(parts)
+                ok = bool(slash) and 1 <= self.part <= self.parts
+        except ValueError:
+            ok = False
+        if not ok or not value.isascii():
+            raise exception.Invalid(
+                'Invalid subset %r: use "n/t" with 1 <= n <= t, or a '
+                'percentage "p%%" with 0 < p <= 100' % (text,))
+        if self.percent is not None:
+            self._below = int(self.percent * _SPACE / 100)
+
+    def selects(self, digest):
+        head = int(digest[:8], 16)
+        if self.percent is not None:
+            return head < self._below
+        return head % self.parts == self.part - 1
+
+    def __str__(self):
+        return self.text
+
+
+def is_subset(text):
+    """True if ``text`` is a subset Subset accepts (schema format)."""
+    try:
+        Subset(text)
+    except exception.Invalid:
+        return False
+    return True
 
 
 def default_workers(configured):
@@ -162,11 +227,16 @@ class _ByteBudget(object):
 
 
 class VerifyResult(object):
-    """The outcome of one verification of one resource."""
+    """The outcome of one verification of one resource.
 
-    def __init__(self, problems, extra_info):
+    ``notes`` tell what was found that is no damage (the ordinary changes
+    at the source a comparison lists): the reason of a success.
+    """
+
+    def __init__(self, problems, extra_info, notes=None):
         self.problems = problems
         self.extra_info = extra_info
+        self.notes = notes or []
 
     @property
     def ok(self):
@@ -174,7 +244,9 @@ class VerifyResult(object):
 
     @property
     def reason(self):
-        return '; '.join(self.problems) if self.problems else None
+        if self.problems:
+            return '; '.join(self.problems + self.notes)
+        return '; '.join(self.notes) if self.notes else None
 
 
 class _Fatal(Exception):
@@ -185,10 +257,25 @@ class Verifier(object):
     """One verification of one directory resource of one checkpoint."""
 
     def __init__(self, bank, checkpoint, resource, mode=FULL, workers=4,
-                 report=None, max_in_flight=MAX_IN_FLIGHT):
+                 report=None, max_in_flight=MAX_IN_FLIGHT, subset=None,
+                 excludes=()):
         if mode not in MODES:
             raise exception.Invalid('Unknown verify mode %r; use one of %s'
                                     % (mode, ', '.join(MODES)))
+        if mode == SUBSET:
+            if subset is None:
+                raise exception.Invalid('The subset mode needs a subset, '
+                                        'e.g. "1/4" or "10%"')
+            if not isinstance(subset, Subset):
+                subset = Subset(subset)
+        elif subset is not None:
+            raise exception.Invalid('A subset is only read in the subset '
+                                    'mode, not in the %s mode' % mode)
+        self.subset = subset
+        # The plan's exclude patterns, for comparing with the source.
+        self.excludes = excludes
+        self.comparison = None
+        self.notes = []
         self.bank = bank
         self.checkpoint = checkpoint
         self.resource = resource
@@ -203,6 +290,9 @@ class Verifier(object):
         self.damaged = {}           # digest -> (kind, detail)
         self.mismatched = []        # (order, path, digest) of small files
         self.chunks_checked = 0
+        self.chunks_read = 0
+        # The chunks this run checks: all of them, or those of the subset.
+        self.selected = 0
         self.bytes_read = 0
         self._progress_at = 0.0
         self.manifest_sha256_checked = False
@@ -361,10 +451,12 @@ class Verifier(object):
         with self._lock:
             self.damaged[chunk.digest] = (kind, detail)
 
-    def _checked(self, count=1, read=0):
+    def _checked(self, count=1, read=0, content=False):
         with self._lock:
             self.chunks_checked += count
             self.bytes_read += read
+            if content:
+                self.chunks_read += count
             checked = self.chunks_checked
             now = time.monotonic()
             if self.report is None or \
@@ -372,7 +464,7 @@ class Verifier(object):
                 return
             self._progress_at = now
         self.report.update(self.resource, progress=int(
-            100 * checked / max(1, len(self.chunks))))
+            100 * checked / max(1, self.selected)))
 
     def _size(self, chunk):
         """The chunk's size if it may be intact, else None (damaged)."""
@@ -405,6 +497,7 @@ class Verifier(object):
             self._checked()
             return
         read = 0
+        fetched = False
         with self._budget.hold(size):
             try:
                 data = self.bank.get_object(self._key(chunk.digest))
@@ -415,10 +508,11 @@ class Verifier(object):
                 self._damage(chunk, UNREADABLE, str(exc))
                 data = None
             if data is not None:
+                fetched = True
                 read = len(data)
                 self._check_data(chunk, data)
             data = None
-        self._checked(read=read)
+        self._checked(read=read, content=fetched)
 
     def _check_data(self, chunk, data):
         if len(data) < chunk.needed:
@@ -445,6 +539,9 @@ class Verifier(object):
 
     def _check_chunks(self):
         chunks = list(self.chunks.values())
+        if self.subset is not None:
+            chunks = [c for c in chunks if self.subset.selects(c.digest)]
+        self.selected = len(chunks)
         if not chunks:
             return
         with pool_mod.BoundedPool(self.workers,
@@ -460,6 +557,42 @@ class Verifier(object):
                 pool.wait()
             finally:
                 pool.close()
+
+    # Comparing with the source ------------------------------------------
+    def _compare(self, manifest):
+        comparison = compare_mod.Comparison(
+            self.bank, self.project_id, self.resource.id, manifest,
+            excludes=self.excludes, workers=self.workers)
+        self.chunks.update((d, None) for d in mf.chunk_digests(manifest))
+        try:
+            found = comparison.run()
+        except compare_mod.SourceGone as exc:
+            raise _Fatal(str(exc))
+        self.comparison = comparison
+        corrupt = found[compare_mod.CORRUPT]
+        if corrupt:
+            self.problems.append(
+                '%s of unchanged size and mtime no longer match%s the '
+                'checkpoint, bit rot or tampering at the source (%s)' % (
+                    _plural(len(corrupt), 'file'),
+                    'es' if len(corrupt) == 1 else '',
+                    files_phrase(corrupt, len(corrupt))))
+        changes = ['%d %s' % (len(found[kind]), kind) for kind in (
+            compare_mod.ADDED, compare_mod.REMOVED, compare_mod.CHANGED)]
+        self.notes.append('compared with the source: %s since the '
+                          'checkpoint' % ', '.join(changes))
+        for kind in (compare_mod.ADDED, compare_mod.REMOVED,
+                     compare_mod.CHANGED):
+            if found[kind]:
+                self.notes.append('%s: %s' % (kind, files_phrase(
+                    found[kind], len(found[kind]))))
+        unchecked = found[compare_mod.UNCHECKED]
+        if unchecked:
+            self.notes.append(
+                '%s of unchanged size and mtime not compared: the chunks '
+                'to compare them with are damaged in the bank (%s)' % (
+                    _plural(len(unchecked), 'file'),
+                    files_phrase(unchecked, len(unchecked))))
 
     # The outcome -------------------------------------------------------
     def _chunk_problem(self):
@@ -481,8 +614,12 @@ class Verifier(object):
             parts.append('and %s' % _plural(more, 'more damaged chunk'))
         summary = ', '.join('%d %s' % (counts[kind], kind)
                             for kind in KINDS if counts[kind])
-        return '%s of %d damaged (%s): %s' % (
-            _plural(len(damaged), 'chunk'), len(self.chunks), summary,
+        among = '%d' % len(self.chunks)
+        if self.subset is not None:
+            among = '%d checked (subset %s of %d)' % (
+                self.selected, self.subset, len(self.chunks))
+        return '%s of %s damaged (%s): %s' % (
+            _plural(len(damaged), 'chunk'), among, summary,
             '; '.join(parts))
 
     def _file_problem(self):
@@ -501,6 +638,8 @@ class Verifier(object):
             'mode': self.mode,
             'chunks': len(self.chunks),
             'chunks_checked': self.chunks_checked,
+            'chunks_read': self.chunks_read,
+            'chunks_left': len(self.chunks) - self.chunks_checked,
             'chunks_damaged': len(self.damaged),
             'chunks_missing': counts[MISSING],
             'chunks_wrong_size': counts[WRONG_SIZE],
@@ -513,6 +652,14 @@ class Verifier(object):
             'files_mismatched': len(self.mismatched),
             'manifest_sha256_checked': self.manifest_sha256_checked,
         }
+        if self.subset is not None:
+            info['subset'] = str(self.subset)
+            info['chunks_selected'] = self.selected
+        if self.comparison is not None:
+            info.update(self.comparison.extra_info())
+            info['bytes_read'] += self.comparison.bytes_read
+            info['throughput_mb_s'] = round(
+                info['bytes_read'] / 1e6 / max(duration, 1e-6), 1)
         return info
 
     def run(self):
@@ -520,9 +667,12 @@ class Verifier(object):
         try:
             saved = self._check_metadata()
             manifest = self._load_manifest(saved)
-            self._index(manifest)
-            manifest = None
-            self._check_chunks()
+            if self.mode == COMPARE:
+                self._compare(manifest)
+            else:
+                self._index(manifest)
+                manifest = None
+                self._check_chunks()
         except _Fatal as exc:
             self.problems.append(str(exc))
         problems = self.problems[:REASON_PROBLEMS]
@@ -533,7 +683,8 @@ class Verifier(object):
             if problem:
                 problems.append(problem)
         return VerifyResult(problems,
-                            self.extra_info(time.monotonic() - started))
+                            self.extra_info(time.monotonic() - started),
+                            notes=self.notes)
 
 
 def verify(bank, checkpoint, resource, parameters, report, workers=4):
@@ -542,8 +693,14 @@ def verify(bank, checkpoint, resource, parameters, report, workers=4):
     Returns the VerifyResult.
     """
     mode = (parameters or {}).get('mode') or FULL
+    excludes = ()
+    if mode == COMPARE:
+        excludes = backup.parse_excludes(_plan_parameters(
+            checkpoint, resource).get('exclude'))
     verifier = Verifier(bank, checkpoint, resource, mode=mode,
-                        workers=workers, report=report)
+                        workers=workers, report=report,
+                        subset=(parameters or {}).get('subset'),
+                        excludes=excludes)
     result = verifier.run()
     info = result.extra_info
     if result.ok:
@@ -559,5 +716,19 @@ def verify(bank, checkpoint, resource, parameters, report, workers=4):
         values = {'extra_info': info}
         if not result.ok:
             values.update(status='error', reason=result.reason)
+        elif result.reason:
+            values.update(reason=result.reason)
         report.update(resource, **values)
     return result
+
+
+def _plan_parameters(checkpoint, resource):
+    """The protect parameters of the resource, as the plan gave them."""
+    try:
+        parameters = checkpoint.plan.get('parameters') or {}
+    except (AttributeError, KeyError, TypeError):
+        return {}
+    merged = dict(parameters.get(resource.type) or {})
+    merged.update(parameters.get('%s#%s' % (resource.type, resource.id))
+                  or {})
+    return merged
