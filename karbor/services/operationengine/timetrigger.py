@@ -16,7 +16,8 @@ A time trigger's properties:
     second of the start).
 ``window``
     Seconds after its due time that a run may still start; a run that
-    could not start by then is skipped (and the skip recorded).
+    could not start by then is skipped (and the skip recorded). At
+    least [operationengine] min_window, at most a year (MAX_WINDOW).
 
 Every time here is a naive datetime in UTC, as the database keeps them;
 crontab patterns are read in UTC.
@@ -38,6 +39,10 @@ FORMATS = (CRONTAB, CALENDAR)
 
 # How many coming runs the minimum-interval check looks at.
 SAMPLE_RUNS = 10
+# The years a start or end time may fall in.
+YEARS = (1900, 9000)
+# The largest window, in seconds (a year).
+MAX_WINDOW = 366 * 24 * 3600
 
 _CALENDAR_NAMES = ('DTSTART', 'RRULE', 'RDATE', 'EXRULE', 'EXDATE')
 # A rule with a UTC or zoned time makes dateutil work with aware times.
@@ -176,10 +181,16 @@ def parse_time(value):
     if not isinstance(value, str):
         raise ValueError('must be an ISO 8601 date and time')
     try:
-        return models.parse_time(value.strip())
-    except ValueError:
+        parsed = models.parse_time(value.strip())
+    except (ValueError, OverflowError):
+        # OverflowError: an offset moving it out of years 1-9999 in UTC.
         raise ValueError('must be an ISO 8601 date and time, such as '
                          '2030-01-31T22:00:00Z')
+    if not YEARS[0] <= parsed.year <= YEARS[1]:
+        # Run times are computed (and windows added) past the end: keep
+        # them far from datetime's limits.
+        raise ValueError('must be within the years %d to %d' % YEARS)
+    return parsed
 
 
 def format_time(value):
@@ -247,6 +258,10 @@ def _window(value, field):
         raise exception.InvalidInput(
             field=field, reason='must be at least %d seconds (the '
                                 'configured minimum window)' % minimum)
+    if value > MAX_WINDOW:
+        # Larger ones overflow a timedelta (or a datetime) when used.
+        raise exception.InvalidInput(
+            field=field, reason='must be at most %d seconds' % MAX_WINDOW)
     return value
 
 
