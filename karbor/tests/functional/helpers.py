@@ -110,3 +110,18 @@ def bank_files(data_root):
             found.add(os.path.relpath(os.path.join(dirpath, name),
                                       str(data_root / 'bank')))
     return found
+
+
+def refuse_reading(monkeypatch, suffix):
+    """Make opening a path that ends with ``suffix`` fail with EACCES.
+
+    Tests run as root, whom file modes do not stop.
+    """
+    real_open = os.open
+
+    def refusing_open(path, *args, **kwargs):
+        if os.fspath(path).endswith(suffix):
+            raise PermissionError(13, 'Permission denied', path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, 'open', refusing_open)

@@ -1,7 +1,6 @@
 """Operation logs: the spec's use cases and the audit trail's guarantees."""
 
 import datetime
-import os
 import uuid
 
 import pytest
@@ -13,6 +12,7 @@ from karbor.tests.functional.helpers import DIRECTORY
 from karbor.tests.functional.helpers import make_tree
 from karbor.tests.functional.helpers import protect
 from karbor.tests.functional.helpers import PROVIDER
+from karbor.tests.functional.helpers import refuse_reading
 from karbor.tests.functional.helpers import restore
 from karbor.tests.functional.helpers import wait_for
 
@@ -170,14 +170,7 @@ def test_provider_scoped_urls(api, protection):
 def test_failed_protect_logs_the_plugins_reason(api, protection,
                                                 monkeypatch):
     make_tree('demo', 'docs')
-    real_open = os.open
-
-    def refusing_open(path, *args, **kwargs):
-        if os.fspath(path).endswith('sub/b.bin'):
-            raise PermissionError(13, 'Permission denied', path)
-        return real_open(path, *args, **kwargs)
-
-    monkeypatch.setattr(os, 'open', refusing_open)
+    refuse_reading(monkeypatch, 'sub/b.bin')
     plan = create_plan(api, ['docs'])
     checkpoint = protect(api, plan['id'])
     assert checkpoint['status'] == 'error'

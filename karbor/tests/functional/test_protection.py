@@ -17,6 +17,7 @@ from karbor.tests.functional.helpers import make_tree
 from karbor.tests.functional.helpers import project_root
 from karbor.tests.functional.helpers import protect
 from karbor.tests.functional.helpers import PROVIDER
+from karbor.tests.functional.helpers import refuse_reading
 from karbor.tests.functional.helpers import restore
 from karbor.tests.functional.helpers import snapshot
 from karbor.tests.functional.helpers import wait_for
@@ -252,15 +253,7 @@ def test_restore_names_that_escape_are_refused(api, protection, data_root,
 def test_unreadable_file_fails_the_checkpoint(api, protection, data_root,
                                               monkeypatch):
     make_tree('demo', 'docs')
-    real_open = os.open
-
-    # Tests run as root, whom file modes do not stop: refuse the read.
-    def refusing_open(path, *args, **kwargs):
-        if os.fspath(path).endswith('sub/b.bin'):
-            raise PermissionError(13, 'Permission denied', path)
-        return real_open(path, *args, **kwargs)
-
-    monkeypatch.setattr(os, 'open', refusing_open)
+    refuse_reading(monkeypatch, 'sub/b.bin')
     plan = create_plan(api, ['docs'])
     checkpoint = protect(api, plan['id'])
     assert checkpoint['status'] == 'error'
