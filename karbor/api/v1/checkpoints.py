@@ -76,6 +76,29 @@ def _get(req, ctx):
                                               checkpoint_id)
 
 
+def available_for(ctx, body, schema_getter, field):
+    """The provider, checkpoint and checked parameters a restore or a
+    verification of ``body`` acts on.
+
+    404 if the provider or the checkpoint (in this project and provider)
+    is unknown; 400 if the checkpoint is not available or the parameters
+    do not fit the plugins' ``schema_getter`` schemas for its resources.
+    """
+    provider = provider_registry.get_registry().get(body['provider_id'])
+    checkpoint = objects.Checkpoint.get_in_provider(
+        ctx, provider.id, body['checkpoint_id'])
+    if checkpoint.status != checkpoint_obj.AVAILABLE:
+        raise exception.InvalidInput(
+            field='%s/checkpoint_id' % field,
+            reason='checkpoint %s is %s, not available' % (
+                checkpoint.id, checkpoint.status))
+    parameters = body.get('parameters') or {}
+    validation.plugin_parameters(provider, parameters, schema_getter,
+                                 '%s/parameters' % field,
+                                 checkpoint.protection_plan['resources'])
+    return provider, checkpoint, parameters
+
+
 def create(req):
     """POST .../providers/{provider_id}/checkpoints -> 202, protecting.
 

@@ -5,14 +5,13 @@ from oslo_utils import uuidutils
 from karbor.api import listing
 from karbor.api import middleware
 from karbor.api.schemas import restores as schemas
+from karbor.api.v1 import checkpoints
 from karbor.api import validation
 from karbor import exception
 from karbor import objects
-from karbor.objects import checkpoint as checkpoint_obj
 from karbor.objects import restore as restore_obj
 from karbor.policies import restores as restore_policies
 from karbor import policy
-from karbor.services.protection import provider as provider_registry
 from karbor.services.protection import rpcapi
 
 SORT_KEYS = ('created_at', 'id', 'status', 'updated_at')
@@ -46,18 +45,8 @@ def create(req):
     ctx = middleware.project_context(req)
     policy.authorize(ctx, restore_policies.CREATE)
     body = validation.body(req, schemas.create)['restore']
-    provider = provider_registry.get_registry().get(body['provider_id'])
-    checkpoint = objects.Checkpoint.get_in_provider(
-        ctx, provider.id, body['checkpoint_id'])
-    if checkpoint.status != checkpoint_obj.AVAILABLE:
-        raise exception.InvalidInput(
-            field='restore/checkpoint_id',
-            reason='checkpoint %s is %s, not available' % (
-                checkpoint.id, checkpoint.status))
-    parameters = body.get('parameters') or {}
-    validation.plugin_parameters(provider, parameters, 'get_restore_schema',
-                                 'restore/parameters',
-                                 checkpoint.protection_plan['resources'])
+    provider, checkpoint, parameters = checkpoints.available_for(
+        ctx, body, 'get_restore_schema', 'restore')
     restore = objects.Restore(
         ctx, id=uuidutils.generate_uuid(), project_id=checkpoint.project_id,
         provider_id=provider.id, checkpoint_id=checkpoint.id,

@@ -5,14 +5,13 @@ from oslo_utils import uuidutils
 from karbor.api import listing
 from karbor.api import middleware
 from karbor.api.schemas import verifications as schemas
+from karbor.api.v1 import checkpoints
 from karbor.api import validation
 from karbor import exception
 from karbor import objects
-from karbor.objects import checkpoint as checkpoint_obj
 from karbor.objects import verification as verification_obj
 from karbor.policies import verifications as verification_policies
 from karbor import policy
-from karbor.services.protection import provider as provider_registry
 from karbor.services.protection import rpcapi
 
 SORT_KEYS = ('created_at', 'id', 'status', 'updated_at')
@@ -53,18 +52,8 @@ def create(req):
     body = validation.body(req, schemas.create)['verification']
     if isinstance(body, list):
         body = body[0]
-    provider = provider_registry.get_registry().get(body['provider_id'])
-    checkpoint = objects.Checkpoint.get_in_provider(
-        ctx, provider.id, body['checkpoint_id'])
-    if checkpoint.status != checkpoint_obj.AVAILABLE:
-        raise exception.InvalidInput(
-            field='verification/checkpoint_id',
-            reason='checkpoint %s is %s, not available' % (
-                checkpoint.id, checkpoint.status))
-    parameters = body.get('parameters') or {}
-    validation.plugin_parameters(provider, parameters, 'get_verify_schema',
-                                 'verification/parameters',
-                                 checkpoint.protection_plan['resources'])
+    provider, checkpoint, parameters = checkpoints.available_for(
+        ctx, body, 'get_verify_schema', 'verification')
     verification = objects.Verification(
         ctx, id=uuidutils.generate_uuid(), project_id=checkpoint.project_id,
         provider_id=provider.id, checkpoint_id=checkpoint.id,
