@@ -104,15 +104,8 @@ def run(context, checkpoint_row, provider, bank,
             str(exc), **_log_ids(checkpoint_row, scheduled_operation_id))
         fail(checkpoint_row, report, str(exc))
         return
-    try:
-        engine.run(flow, {'checkpoint_row': checkpoint_row,
-                          'checkpoint': checkpoint, 'context': context,
-                          'report': report, 'operation_kwargs': {},
-                          'scheduled_operation_id': scheduled_operation_id})
-    except exception.KarborException as exc:
-        # An expected failure (what the plugin reported): recorded,
-        # no traceback needed.
-        LOG.warning('Delete of checkpoint %s failed: %s',
-                    checkpoint_row.id, exc)
-    except Exception:
-        LOG.exception('Delete of checkpoint %s failed', checkpoint_row.id)
+    engine.run_recorded(
+        'Delete of checkpoint %s' % checkpoint_row.id, flow,
+        {'checkpoint_row': checkpoint_row, 'checkpoint': checkpoint,
+         'context': context, 'report': report, 'operation_kwargs': {},
+         'scheduled_operation_id': scheduled_operation_id})

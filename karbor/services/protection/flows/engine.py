@@ -4,6 +4,7 @@ from oslo_log import log as logging
 import taskflow.engines
 
 from karbor.conf import CONF
+from karbor import exception
 from karbor import objects
 from karbor.services.protection import resource as resource_mod
 
@@ -16,6 +17,20 @@ def run(flow, store):
         flow, store=store, engine='parallel', executor='threaded',
         max_workers=CONF.protection_max_parallel_tasks)
     engine.run()
+
+
+def run_recorded(what, flow, store):
+    """Run ``flow``, whose Initiate revert records any failure.
+
+    What the plugins report (a KarborException) is logged without a
+    traceback; anything else keeps its trace for the operator.
+    """
+    try:
+        run(flow, store)
+    except exception.KarborException as exc:
+        LOG.warning('%s failed: %s', what, exc)
+    except Exception:
+        LOG.exception('%s failed', what)
 
 
 def summarize(report, failed_status='error'):

@@ -13,7 +13,6 @@ from taskflow.patterns import linear_flow
 from taskflow import task
 
 from karbor.db import models
-from karbor import exception
 from karbor.objects import checkpoint as checkpoint_obj
 from karbor.objects import operation_log
 from karbor.services.protection import checkpoint as bank_checkpoint
@@ -141,15 +140,7 @@ def run(context, checkpoint_row, provider, bank):
                            **_log_ids(checkpoint_row))
         fail(checkpoint_row, checkpoint, report, str(exc))
         return
-    try:
-        engine.run(flow, {'checkpoint_row': checkpoint_row,
-                          'checkpoint': checkpoint, 'context': context,
-                          'report': report, 'operation_kwargs': {}})
-    except exception.KarborException as exc:
-        # An expected failure (what the plugin reported): recorded,
-        # no traceback needed.
-        LOG.warning('Protect of checkpoint %s failed: %s',
-                    checkpoint_row.id, exc)
-    except Exception:
-        # The revert has recorded the failure; keep the trace for admins.
-        LOG.exception('Protect of checkpoint %s failed', checkpoint_row.id)
+    engine.run_recorded(
+        'Protect of checkpoint %s' % checkpoint_row.id, flow,
+        {'checkpoint_row': checkpoint_row, 'checkpoint': checkpoint,
+         'context': context, 'report': report, 'operation_kwargs': {}})

@@ -11,7 +11,6 @@ from oslo_log import log as logging
 from taskflow.patterns import linear_flow
 from taskflow import task
 
-from karbor import exception
 from karbor.objects import operation_log
 from karbor.objects import restore as restore_obj
 from karbor.services.protection import checkpoint as bank_checkpoint
@@ -111,15 +110,9 @@ def run(context, restore_row, restore_auth, provider, bank):
                            **_log_ids(restore_row, checkpoint))
         fail(restore_row, report, str(exc))
         return
-    try:
-        engine.run(flow, {
-            'restore_row': restore_row, 'checkpoint': checkpoint,
-            'context': context, 'report': report,
-            'operation_kwargs': {
-                'restore': RestoreRequest(restore_row, restore_auth)}})
-    except exception.KarborException as exc:
-        # An expected failure (what the plugin reported): recorded,
-        # no traceback needed.
-        LOG.warning('Restore %s failed: %s', restore_row.id, exc)
-    except Exception:
-        LOG.exception('Restore %s failed', restore_row.id)
+    engine.run_recorded(
+        'Restore %s' % restore_row.id, flow,
+        {'restore_row': restore_row, 'checkpoint': checkpoint,
+         'context': context, 'report': report,
+         'operation_kwargs': {
+             'restore': RestoreRequest(restore_row, restore_auth)}})

@@ -176,13 +176,9 @@ def run(context, row, provider, bank, scheduled_operation_id=None):
                                                 scheduled_operation_id))
         fail(row, str(exc))
         return
-    try:
-        engine.run(flow, {
-            'verification_row': row, 'checkpoint': checkpoint,
-            'context': context, 'report': report,
-            'scheduled_operation_id': scheduled_operation_id,
-            'operation_kwargs': {'verification': VerifyRequest(row)}})
-    except exception.KarborException as exc:
-        LOG.warning('Verification %s failed: %s', row.id, exc)
-    except Exception:
-        LOG.exception('Verification %s failed', row.id)
+    engine.run_recorded(
+        'Verification %s' % row.id, flow,
+        {'verification_row': row, 'checkpoint': checkpoint,
+         'context': context, 'report': report,
+         'scheduled_operation_id': scheduled_operation_id,
+         'operation_kwargs': {'verification': VerifyRequest(row)}})
