@@ -54,6 +54,15 @@ operationengine_opts = [
                  min=0.01,
                  help='Seconds between two checks of a running run\'s '
                       'checkpoint status.'),
+    cfg.StrOpt('clock_file',
+               help='For tests and drills only; leave unset in production. '
+                    'A file holding one ISO 8601 UTC time (for instance '
+                    '2030-01-01T00:00:00) that the operation engine takes '
+                    'as the current time instead of the system clock, '
+                    'read again at every poll: writing a later time into '
+                    'it makes the runs due by then start, so a test can '
+                    'drive a schedule through many runs in seconds. Runs '
+                    'still protect, verify and delete for real.'),
 ]
 
 

@@ -25,7 +25,9 @@ service protects a checkpoint once, however many casts it gets) or
 fails it, and follows it to its end.
 
 The clock is injected: tests pass one they move themselves and call
-``tick()`` directly.
+``tick()`` directly; a running engine takes its time from
+``[operationengine] clock_file`` when that is set (end-to-end tests and
+drills), else from the system clock.
 """
 
 from concurrent import futures
@@ -58,6 +60,36 @@ class SystemClock(object):
 
     def now(self):
         return models.utcnow()
+
+
+class FileClock(object):
+    """The time written in a file, read again at every call.
+
+    Lets a test or a drill move a running engine's clock from outside the
+    process. A file that cannot be read or parsed raises, so the poll
+    fails loudly rather than running on a made-up time.
+    """
+
+    def __init__(self, path):
+        self.path = path
+
+    def now(self):
+        with open(self.path, encoding='utf-8') as f:
+            text = f.read().strip()
+        moment = datetime.datetime.fromisoformat(text)
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(datetime.timezone.utc).replace(
+                tzinfo=None)
+        return moment
+
+
+def configured_clock():
+    path = CONF.operationengine.clock_file
+    if path:
+        LOG.warning('The operation engine takes its time from %s, not from '
+                    'the system clock ([operationengine] clock_file)', path)
+        return FileClock(path)
+    return SystemClock()
 
 
 def due_runs(trigger, due, now):
@@ -95,7 +127,7 @@ class Scheduler(object):
 
     def __init__(self, host, clock=None, protection_api=None):
         self.host = host
-        self.clock = clock or SystemClock()
+        self.clock = clock or configured_clock()
         self.protection_api = protection_api or rpcapi.ProtectionAPI()
         self._stopping = threading.Event()
         self._thread = None

@@ -70,8 +70,10 @@ def _answers(url):
         return False
 
 
-def start_karbor_all(workdir):
+def start_karbor_all(workdir, **sections):
     """Start karbor-all with its state in ``workdir``; return KarborServer.
+
+    ``sections`` (``{group: {option: value}}``) add to its configuration.
 
     Fails the test (with the process output) unless ``GET /`` answers
     within START_TIMEOUT seconds.
@@ -81,15 +83,17 @@ def start_karbor_all(workdir):
     # The default connection lives under state_path too; spelling it out
     # lets other processes (test_cli's extra karbor-protection) share it.
     connection = 'sqlite:///%s' % (workdir / 'karbor.sqlite')
-    config = helpers.write_config(
-        workdir / 'karbor-all.conf',
-        DEFAULT={'state_path': workdir,
-                 'host': SERVER_HOST,
-                 'osapi_karbor_listen': '127.0.0.1',
-                 'osapi_karbor_listen_port': port,
-                 'report_interval': REPORT_INTERVAL,
-                 'service_down_time': SERVICE_DOWN_TIME},
-        database={'connection': connection})
+    settings = {
+        'DEFAULT': {'state_path': workdir,
+                    'host': SERVER_HOST,
+                    'osapi_karbor_listen': '127.0.0.1',
+                    'osapi_karbor_listen_port': port,
+                    'report_interval': REPORT_INTERVAL,
+                    'service_down_time': SERVICE_DOWN_TIME},
+        'database': {'connection': connection}}
+    for group, options in sections.items():
+        settings.setdefault(group, {}).update(options)
+    config = helpers.write_config(workdir / 'karbor-all.conf', **settings)
     log_path = workdir / 'karbor-all.log'
     process = helpers.start_logged(
         [helpers.find_script('karbor-all'), '--config-file', config],
@@ -132,13 +136,21 @@ def _cli(venv, binary, auth_argv):
 
 
 @pytest.fixture(scope='session')
-def karbor_cli(client_venv, karbor_server):
+def karbor_cli_of(client_venv):
+    """karbor_cli_of(server) -> the ``karbor_cli`` of another server."""
+    def make(server):
+        def auth(user, project):
+            return ['--os-auth-token', '%s:%s' % (user, project),
+                    '--os-no-client-auth',
+                    '--karbor-url', server.endpoint(project)]
+        return _cli(client_venv, 'karbor', auth)
+    return make
+
+
+@pytest.fixture(scope='session')
+def karbor_cli(karbor_cli_of, karbor_server):
     """karbor_cli(*args, user='admin', project=PROJECT) -> (rc, out, err)."""
-    def auth(user, project):
-        return ['--os-auth-token', '%s:%s' % (user, project),
-                '--os-no-client-auth',
-                '--karbor-url', karbor_server.endpoint(project)]
-    return _cli(client_venv, 'karbor', auth)
+    return karbor_cli_of(karbor_server)
 
 
 @pytest.fixture(scope='session')

@@ -7,8 +7,8 @@ checkpoint appears whose protect log carries the operation's id.
 
 Everything lives in a project of its own, and the operation is deleted
 when the module ends, so that no other module sees its checkpoints.
-Retention over several runs is covered by the functional tests, where a
-fake clock drives the engine.
+Retention over several runs, with a fake clock driving the engine, is in
+test_retention_cli.
 """
 
 import functools

@@ -2,6 +2,9 @@
 
 import datetime
 
+import pytest
+
+from karbor.conf import CONF
 from karbor.services.operationengine import scheduler
 from karbor.services.operationengine import timetrigger
 
@@ -77,3 +80,31 @@ def test_system_clock_is_naive_utc():
     assert now.tzinfo is None
     utc = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
     assert abs(utc - now) < datetime.timedelta(seconds=5)
+
+
+def test_file_clock_reads_the_file_at_every_call(tmp_path):
+    path = tmp_path / 'clock'
+    path.write_text('2030-01-01T00:00:00\n')
+    clock = scheduler.FileClock(str(path))
+    assert clock.now() == datetime.datetime(2030, 1, 1)
+    path.write_text('2030-01-01T01:30:00+01:00')
+    assert clock.now() == datetime.datetime(2030, 1, 1, 0, 30)
+
+
+def test_file_clock_refuses_what_is_not_a_time(tmp_path):
+    path = tmp_path / 'clock'
+    path.write_text('soon')
+    with pytest.raises(ValueError):
+        scheduler.FileClock(str(path)).now()
+    with pytest.raises(FileNotFoundError):
+        scheduler.FileClock(str(tmp_path / 'missing')).now()
+
+
+def test_the_configured_clock(tmp_path):
+    assert isinstance(scheduler.configured_clock(), scheduler.SystemClock)
+    CONF.set_override('clock_file', str(tmp_path / 'clock'),
+                      group='operationengine')
+    try:
+        assert isinstance(scheduler.configured_clock(), scheduler.FileClock)
+    finally:
+        CONF.clear_override('clock_file', group='operationengine')
