@@ -4,6 +4,7 @@
     karbor-manage db version
     karbor-manage checkpoint reindex [--provider ID]
     karbor-manage operation_log purge --before DATE [--project P]
+    karbor-manage scheduled_operation purge_runs --before DATE [--project P]
 """
 
 import sys
@@ -69,18 +70,32 @@ def _add_checkpoint_commands(subparsers):
     reindex.set_defaults(func=_checkpoint_reindex)
 
 
-def _operation_log_purge():
-    args = common.CONF.command
+def _before():
     try:
-        before = timeutils.normalize_time(
-            timeutils.parse_isotime(args.before))
+        return timeutils.normalize_time(
+            timeutils.parse_isotime(common.CONF.command.before))
     except ValueError:
         raise exception.InvalidInput(field='--before',
                                      reason='not an ISO 8601 date')
+
+
+def _operation_log_purge():
+    args = common.CONF.command
+    before = _before()
     removed = objects.OperationLog.purge(
         context.get_admin_context(), before, project_id=args.project,
         batch_size=args.batch_size)
     print('Purged %d operation logs that started before %s' % (
+        removed, before.isoformat()))
+
+
+def _scheduled_operation_purge_runs():
+    args = common.CONF.command
+    before = _before()
+    removed = objects.ScheduledOperationRun.purge(
+        context.get_admin_context(), before, project_id=args.project,
+        batch_size=args.batch_size)
+    print('Purged %d ended runs of scheduled operations due before %s' % (
         removed, before.isoformat()))
 
 
@@ -91,20 +106,37 @@ def _positive_int(text):
     return value
 
 
+def _add_purge(actions, name, help, func):
+    purge = actions.add_parser(name, help=help)
+    purge.add_argument('--before', required=True,
+                       help='ISO 8601 date or timestamp (UTC).')
+    purge.add_argument('--project', help='Only this project\'s rows.')
+    purge.add_argument('--batch-size', type=_positive_int, default=1000,
+                       help='Rows deleted per transaction (default 1000).')
+    purge.set_defaults(func=func)
+
+
 def _add_operation_log_commands(subparsers):
     logs = subparsers.add_parser('operation_log',
                                  help='The operation-log audit trail.')
     actions = logs.add_subparsers(dest='action')
     actions.required = True
-    purge = actions.add_parser(
-        'purge', help='Delete finished operation logs that started before '
-                      'a date, in small batches so the API stays live.')
-    purge.add_argument('--before', required=True,
-                       help='ISO 8601 date or timestamp (UTC).')
-    purge.add_argument('--project', help='Only this project\'s logs.')
-    purge.add_argument('--batch-size', type=_positive_int, default=1000,
-                       help='Rows deleted per transaction (default 1000).')
-    purge.set_defaults(func=_operation_log_purge)
+    _add_purge(actions, 'purge',
+               'Delete finished operation logs that started before a '
+               'date, in small batches so the API stays live.',
+               _operation_log_purge)
+
+
+def _add_scheduled_operation_commands(subparsers):
+    operations = subparsers.add_parser(
+        'scheduled_operation', help='Scheduled operations and their runs.')
+    actions = operations.add_subparsers(dest='action')
+    actions.required = True
+    _add_purge(actions, 'purge_runs',
+               'Delete the recorded runs (succeeded, failed, skipped) due '
+               'before a date, except runs still going on, in small '
+               'batches so the engines and the API stay live.',
+               _scheduled_operation_purge_runs)
 
 
 def _add_commands(subparsers):
@@ -112,6 +144,7 @@ def _add_commands(subparsers):
     _add_db_commands(subparsers)
     _add_checkpoint_commands(subparsers)
     _add_operation_log_commands(subparsers)
+    _add_scheduled_operation_commands(subparsers)
 
 
 command_opt = cfg.SubCommandOpt('command', title='Commands',

@@ -2,6 +2,7 @@
 
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
+from sqlalchemy import delete
 from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
@@ -200,3 +201,23 @@ class KarborObjectSerializer(ovo_base.VersionedObjectSerializer):
 
 def soft_delete_values():
     return {'deleted': True, 'deleted_at': models.utcnow()}
+
+
+def purge_in_batches(context, model, conditions, batch_size):
+    """Delete the rows of ``model`` matching ``conditions``, in batches.
+
+    Each batch of ``batch_size`` rows is its own short transaction, so the
+    API's reads and the services' writes go on while millions of rows are
+    purged. Returns the number of rows removed.
+    """
+    total = 0
+    while True:
+        with db.writer.using(context) as session:
+            batch = session.execute(
+                select(model.id).where(*conditions).limit(batch_size)
+            ).scalars().all()
+            if batch:
+                session.execute(delete(model).where(model.id.in_(batch)))
+        total += len(batch)
+        if len(batch) < batch_size:
+            return total

@@ -3,8 +3,6 @@
 from oslo_utils import uuidutils
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
-from sqlalchemy import delete
-from sqlalchemy import select
 from sqlalchemy import update
 
 from karbor.db import models
@@ -136,24 +134,12 @@ class OperationLog(base.ProjectObject, base.TimestampedObject,
     def purge(cls, context, before, project_id=None, batch_size=1000):
         """Delete finished logs that started before ``before``.
 
-        In batches of ``batch_size`` rows, each in its own short
-        transaction, so the API's reads and the flows' writes go on while
-        millions of rows are purged. Returns the number of rows removed.
+        In short batches (see base.purge_in_batches); returns the number
+        of rows removed.
         """
-        total = 0
-        while True:
-            with db.writer.using(context) as session:
-                ids = select(models.OperationLog.id).where(
-                    models.OperationLog.started_at < before,
-                    models.OperationLog.status.not_in(RUNNING_STATUSES))
-                if project_id is not None:
-                    ids = ids.where(
-                        models.OperationLog.project_id == project_id)
-                batch = session.execute(
-                    ids.limit(batch_size)).scalars().all()
-                if batch:
-                    session.execute(delete(models.OperationLog).where(
-                        models.OperationLog.id.in_(batch)))
-            total += len(batch)
-            if len(batch) < batch_size:
-                return total
+        model = models.OperationLog
+        conditions = [model.started_at < before,
+                      model.status.not_in(RUNNING_STATUSES)]
+        if project_id is not None:
+            conditions.append(model.project_id == project_id)
+        return base.purge_in_batches(context, model, conditions, batch_size)

@@ -176,6 +176,21 @@ class ScheduledOperationRun(base.ProjectObject, base.TimestampedObject,
                 .order_by(model.due_at)).scalars().all()
             return [cls.from_db(context, row) for row in rows]
 
+    @classmethod
+    def purge(cls, context, before, project_id=None, batch_size=1000):
+        """Delete ended runs due before ``before``, in short batches.
+
+        A started run is kept whatever its age: its engine still follows
+        it. Removing old runs never makes one run again: a run starts only
+        when the operation's next_run_at, which only moves forward, falls
+        due. Returns the number of rows removed.
+        """
+        model = models.ScheduledOperationRun
+        conditions = [model.due_at < before, model.status != STARTED]
+        if project_id is not None:
+            conditions.append(model.project_id == project_id)
+        return base.purge_in_batches(context, model, conditions, batch_size)
+
     def finish(self, status, reason=None):
         """End a started run; False if it had already ended."""
         return self.conditional_update(

@@ -4,6 +4,7 @@ import datetime
 import subprocess
 import sys
 
+from oslo_utils import uuidutils
 import pytest
 
 from karbor.api import listing
@@ -74,3 +75,38 @@ def test_checkpoint_reindex_and_batch_size(manage):
     result = manage('operation_log', 'purge', '--before', '2021-01-01',
                     '--batch-size', '0')
     assert result.returncode != 0
+
+
+def _run(ctx, project, due, status):
+    run = objects.ScheduledOperationRun(
+        ctx, id=uuidutils.generate_uuid(), project_id=project,
+        scheduled_operation_id=uuidutils.generate_uuid(), due_at=due,
+        status=status, host='engine', checkpoint_id=None,
+        verification_id=None, reason=None, started_at=due,
+        ended_at=None if status == 'started' else due)
+    run.create()
+    return run
+
+
+def test_scheduled_operation_purge_runs(manage):
+    ctx = context.get_admin_context()
+    old = datetime.datetime(2020, 5, 1)
+    kept = [_run(ctx, 'a', old, 'started'),
+            _run(ctx, 'b', old, 'succeeded'),
+            _run(ctx, 'a', datetime.datetime(2022, 1, 1), 'failed')]
+    for status in ('succeeded', 'failed', 'skipped'):
+        _run(ctx, 'a', old, status)
+
+    result = manage('scheduled_operation', 'purge_runs', '--before',
+                    '2021-01-01', '--project', 'a', '--batch-size', '2')
+    assert result.returncode == 0, result.stderr
+    assert 'Purged 3 ' in result.stdout
+    left = []
+    for run in kept:
+        left.extend(r.id for r in objects.ScheduledOperationRun.list_of(
+            ctx, run.scheduled_operation_id))
+    assert sorted(left) == sorted(run.id for run in kept)
+
+    result = manage('scheduled_operation', 'purge_runs', '--before', 'x')
+    assert result.returncode == 1
+    assert '--before' in result.stderr
