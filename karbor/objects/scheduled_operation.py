@@ -3,6 +3,7 @@
 from oslo_utils import versionutils
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
+from sqlalchemy import and_
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
@@ -190,6 +191,34 @@ class ScheduledOperationRun(base.ProjectObject, base.TimestampedObject,
         if project_id is not None:
             conditions.append(model.project_id == project_id)
         return base.purge_in_batches(context, model, conditions, batch_size)
+
+    @classmethod
+    def list_orphaned(cls, context, binary, silent_since, but_host):
+        """Started runs of engines that stopped reporting.
+
+        The runs whose host is a ``binary`` service (not ``but_host``)
+        whose last heartbeat is older than ``silent_since``. A host with
+        no service row at all is not judged: nothing says it is gone.
+        """
+        run = models.ScheduledOperationRun
+        service = models.Service
+        with db.reader.using(context) as session:
+            rows = session.execute(
+                select(run).join(service, and_(
+                    service.host == run.host, service.binary == binary,
+                    service.deleted.is_(False)))
+                .where(run.status == STARTED, run.deleted.is_(False),
+                       run.host != but_host,
+                       or_(service.last_seen_at.is_(None),
+                           service.last_seen_at < silent_since))
+                .order_by(run.due_at)).scalars().all()
+            return [cls.from_db(context, row) for row in rows]
+
+    def adopt(self, host):
+        """Move a started run to ``host``; False if another got it first
+        or it ended meanwhile."""
+        return self.conditional_update({'host': host},
+                                       {'status': STARTED, 'host': self.host})
 
     def finish(self, status, reason=None):
         """End a started run; False if it had already ended."""

@@ -14,7 +14,7 @@ import oslo_messaging as messaging
 from karbor import manager
 from karbor.services.operationengine import scheduler
 
-BINARY = 'karbor-operationengine'
+BINARY = scheduler.ENGINE_BINARY
 TOPIC = 'karbor-operationengine'
 
 

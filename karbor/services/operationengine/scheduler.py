@@ -22,7 +22,10 @@ An engine that dies after step 3 leaves a started run whose checkpoint
 waits for its protect; ``recover()``, when that host starts again, casts
 protect again while the run is within its window (the protection
 service protects a checkpoint once, however many casts it gets) or
-fails it, and follows it to its end.
+fails it, and follows it to its end. If that host does not come back,
+another engine sees its heartbeat stop (``service_down_time``), takes
+its started runs over one by one (compare-and-swap on the run's host)
+and resumes them the same way (``adopt_orphans()``).
 
 The clock is injected: tests pass one they move themselves and call
 ``tick()`` directly; a running engine takes its time from
@@ -34,6 +37,7 @@ from concurrent import futures
 import datetime
 import random
 import threading
+import time
 
 from oslo_db import exception as db_exc
 from oslo_log import log as logging
@@ -53,6 +57,8 @@ from karbor.services.operationengine import timetrigger
 from karbor.services.protection import rpcapi
 
 LOG = logging.getLogger(__name__)
+
+ENGINE_BINARY = 'karbor-operationengine'
 
 
 class SystemClock(object):
@@ -153,6 +159,7 @@ class Scheduler(object):
         self._executor.shutdown(wait=True)
 
     def _loop(self):
+        next_adoption = 0.0
         while not self._stopping.is_set():
             try:
                 self.tick()
@@ -161,6 +168,15 @@ class Scheduler(object):
                 # due and the next tick takes them.
                 LOG.exception('The scheduler on %s failed to start due '
                               'runs', self.host)
+            if time.monotonic() >= next_adoption:
+                # An engine is declared gone after service_down_time; no
+                # need to look much more often than it reports.
+                next_adoption = time.monotonic() + CONF.report_interval
+                try:
+                    self.adopt_orphans()
+                except Exception:
+                    LOG.exception('The scheduler on %s failed to take over '
+                                  'the runs of stopped engines', self.host)
             self._stopping.wait(CONF.operationengine.poll_interval)
 
     def wait_idle(self, timeout=None):
@@ -321,6 +337,31 @@ class Scheduler(object):
                 LOG.exception('Could not resume run %s of scheduled '
                               'operation %s', run.id,
                               run.scheduled_operation_id)
+
+    def adopt_orphans(self):
+        """Take over and resume the started runs of engines whose
+        heartbeat stopped; return the runs this engine took."""
+        admin = karbor_context.get_admin_context()
+        silent_since = models.utcnow() - datetime.timedelta(
+            seconds=CONF.service_down_time)
+        adopted = []
+        for run in objects.ScheduledOperationRun.list_orphaned(
+                admin, ENGINE_BINARY, silent_since, self.host):
+            previous = run.host
+            if not run.adopt(self.host):
+                continue
+            LOG.warning('Operation engine %s stopped reporting; %s takes '
+                        'over run %s of scheduled operation %s (due at %s)',
+                        previous, self.host, run.id,
+                        run.scheduled_operation_id, run.due_at)
+            adopted.append(run)
+            try:
+                self._resume(run)
+            except Exception:
+                LOG.exception('Could not resume run %s of scheduled '
+                              'operation %s', run.id,
+                              run.scheduled_operation_id)
+        return adopted
 
     def _window(self, operation):
         trigger = self._time_trigger(operation)

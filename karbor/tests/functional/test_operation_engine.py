@@ -659,3 +659,54 @@ def test_restart_after_the_window_fails_a_lost_verify(api, plan,
     assert 'window' in verification['resources_reason']['']
     (recorded,) = runs_of(operation['id'])
     assert recorded.status == 'failed'
+
+
+def engine_service(host, last_seen_at):
+    """The services row of an operation engine on ``host``."""
+    service = objects.Service(
+        context.get_admin_context(), host=host,
+        binary=scheduler_mod.ENGINE_BINARY, topic='karbor-operationengine',
+        report_count=1, disabled=False, disabled_reason=None,
+        last_seen_at=last_seen_at)
+    service.create()
+    return service
+
+
+def test_a_live_engine_takes_over_the_runs_of_a_dead_one(
+        api, plan, protection_service, schedulers):
+    operation, due = schedule(api, plan, window=300)
+    clock = FakeClock(due + SECOND)
+    dead = schedulers('engine-a', clock, LostCast())
+    (run,) = dead.tick()
+    dead.stop()
+    live = schedulers('engine-b', clock)
+    engine_service('engine-b', models.utcnow())
+    service = engine_service('engine-a', models.utcnow())
+
+    # engine-a still reports: its run is its own.
+    assert live.adopt_orphans() == []
+    service.last_seen_at = models.utcnow() - datetime.timedelta(
+        seconds=CONF.service_down_time + 1)
+    service.save()
+    (adopted,) = live.adopt_orphans()
+    assert (adopted.id, adopted.host) == (run.id, 'engine-b')
+    settle(live)
+    (checkpoint,) = checkpoints(api)
+    assert (checkpoint['id'], checkpoint['status']) == (run.checkpoint_id,
+                                                        'available')
+    (recorded,) = runs_of(operation['id'])
+    assert (recorded.status, recorded.host) == ('succeeded', 'engine-b')
+    # A second engine looking later finds nothing left to take.
+    other = schedulers('engine-c', clock)
+    assert other.adopt_orphans() == []
+    assert len(logs(api, '?operation_type=protect')) == 1
+
+
+def test_runs_of_an_engine_without_a_service_row_are_left_alone(
+        api, plan, protection_service, schedulers):
+    _, due = schedule(api, plan, window=300)
+    clock = FakeClock(due + SECOND)
+    unknown = schedulers('engine-x', clock, LostCast())
+    assert len(unknown.tick()) == 1
+    unknown.stop()
+    assert schedulers('engine-b', clock).adopt_orphans() == []
