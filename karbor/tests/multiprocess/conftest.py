@@ -20,7 +20,8 @@ packages, and tox runs it first). Then:
 ``postgresql``, ``rabbitmq``
     the session's ``servers.PostgreSQL`` and ``servers.RabbitMQ``;
     ``postgresql.psql(sql, database=...)`` reads the tables directly.
-``karbor_server``, ``karbor_cli``, ``openstack_cli``, ``openstack_json``
+``karbor_server``, ``karbor_cli``, ``karbor_cli_of``, ``openstack_cli``,
+``openstack_json``
     the e2e suite's CLI fixtures (released clients in their own
     virtualenv) pointed at ``deployment``.
 """
@@ -31,6 +32,7 @@ import pytest
 
 from karbor.tests.e2e.conftest import client_venv  # noqa: F401
 from karbor.tests.e2e.conftest import karbor_cli  # noqa: F401
+from karbor.tests.e2e.conftest import karbor_cli_of  # noqa: F401
 from karbor.tests.e2e.conftest import openstack_cli  # noqa: F401
 from karbor.tests.e2e.conftest import openstack_json  # noqa: F401
 from karbor.tests.multiprocess import servers
