@@ -479,7 +479,8 @@ def test_delete_and_gc_restore_the_bank(root, bank, plugin):
     resource = resource_of('proj-a', 'docs')
     first = make_checkpoint(bank)
     run_protect(plugin, first, resource)
-    before = set(bank.list_objects())
+    hint = mf.latest_key('proj-a', 'plan-1', resource.id)
+    before = set(bank.list_objects()) - {hint}
 
     (root / 'proj-a' / 'docs' / 'new-file').write_bytes(os.urandom(70000))
     second = make_checkpoint(bank)
@@ -489,6 +490,7 @@ def test_delete_and_gc_restore_the_bank(root, bank, plugin):
     assert record['extra_info']['gc'] == 'done'
     assert record['extra_info']['chunks_deleted'] >= 2
     second.delete_metadata()
+    # The hint named the deleted checkpoint: gone with it.
     assert set(bank.list_objects()) == before
 
     # The first checkpoint still restores; deleting it empties the bank.
@@ -833,3 +835,53 @@ def test_gc_keeps_chunks_of_a_protect_finishing_during_it(
                 resource, {'restore_name': 'copy'})
     assert (root / 'proj-a' / 'copy' / 'data').read_bytes() == \
         (top / 'data').read_bytes()
+
+
+def test_the_file_cache_comes_from_the_hint_without_a_scan(
+        root, bank, plugin, monkeypatch):
+    monkeypatch.setattr(backup, 'RACY_WINDOW_NS', 0)
+    monkeypatch.setattr(backup, 'COARSE_RACY_WINDOW_NS', 0)
+    make_tree(str(root / 'proj-a' / 'docs'))
+    resource = resource_of('proj-a', 'docs')
+    first = make_checkpoint(bank)
+    run_protect(plugin, first, resource)
+    hint = json.loads(bank.get_object(
+        mf.latest_key('proj-a', 'plan-1', resource.id)))
+    assert hint == {'checkpoint_id': first.id}
+
+    def no_scan(bank):
+        raise AssertionError('the bank was scanned despite the hint')
+
+    time.sleep(0.01)
+    with monkeypatch.context() as m:
+        m.setattr(checkpoint_mod.Checkpoint, 'list_ids', no_scan)
+        second = run_protect(plugin, make_checkpoint(bank), resource)
+    assert second['extra_info']['files_unchanged'] == 38
+
+
+def test_a_stale_hint_falls_back_to_the_newest_checkpoint(
+        root, bank, plugin, monkeypatch):
+    monkeypatch.setattr(backup, 'RACY_WINDOW_NS', 0)
+    monkeypatch.setattr(backup, 'COARSE_RACY_WINDOW_NS', 0)
+    top = root / 'proj-a' / 'docs'
+    make_tree(str(top))
+    resource = resource_of('proj-a', 'docs')
+    run_protect(plugin, make_checkpoint(bank), resource)
+    (top / 'small.txt').write_bytes(b'changed content')
+    time.sleep(0.01)
+    newest = make_checkpoint(bank)
+    run_protect(plugin, newest, resource)
+    # The hint names a checkpoint that failed (or was deleted): the
+    # newest available one serves, found by a scan.
+    failed = make_checkpoint(bank)
+    failed.update(status='error')
+    bank.put_object(mf.latest_key('proj-a', 'plan-1', resource.id),
+                    json.dumps({'checkpoint_id': failed.id}).encode())
+    third = run_protect(plugin, make_checkpoint(bank), resource)
+    assert third['extra_info']['files_unchanged'] == 38
+    assert third['extra_info']['bytes_read'] == 0
+    for garbage in (b'not json', b'{}', b'[]'):
+        bank.put_object(mf.latest_key('proj-a', 'plan-1', resource.id),
+                        garbage)
+        again = run_protect(plugin, make_checkpoint(bank), resource)
+        assert again['extra_info']['files_unchanged'] == 38

@@ -26,6 +26,8 @@ import stat
 import threading
 import time
 
+from oslo_serialization import jsonutils
+
 from karbor import exception
 from karbor.services.protection import checkpoint as checkpoint_mod
 from karbor.services.protection.plugins.directory import gc
@@ -182,28 +184,86 @@ def cacheable(st, read_at_ns):
     return st.st_ctime_ns < read_at_ns - window
 
 
+def _usable_previous(bank, checkpoint, other_id, plan_id, resource_id):
+    """The checkpoint ``other_id`` if its manifest of ``resource_id`` may
+    serve ``checkpoint`` as file cache, else None."""
+    if other_id == checkpoint.id:
+        return None
+    try:
+        other = checkpoint_mod.Checkpoint.load(bank, other_id)
+    except exception.CheckpointNotFound:
+        return None
+    if (other.project_id != checkpoint.project_id or
+            other.status != 'available' or
+            (other.plan or {}).get('id') != plan_id or
+            not bank.exists(mf.manifest_key(other, resource_id))):
+        return None
+    return other
+
+
+def _hinted_previous(bank, checkpoint, plan_id, resource_id):
+    try:
+        hint = jsonutils.loads(bank.get_object(
+            mf.latest_key(checkpoint.project_id, plan_id, resource_id)))
+        other_id = hint['checkpoint_id']
+    except (exception.BankObjectNotFound, ValueError, TypeError, KeyError):
+        return None
+    return _usable_previous(bank, checkpoint, other_id, plan_id,
+                            resource_id)
+
+
+def note_latest(bank, checkpoint, resource_id):
+    """Leave the hint _hinted_previous reads. Not synced: a lost hint
+    costs one scan of the bank, never a wrong cache (it is checked)."""
+    plan_id = (checkpoint.plan or {}).get('id')
+    if plan_id:
+        bank.put_object(
+            mf.latest_key(checkpoint.project_id, plan_id, resource_id),
+            jsonutils.dump_as_bytes({'checkpoint_id': checkpoint.id}))
+
+
+def forget_latest(bank, checkpoint, resource_id):
+    """Remove the hint if it names ``checkpoint`` (being deleted), so a
+    bank whose checkpoints are all deleted is empty."""
+    plan_id = (checkpoint.plan or {}).get('id')
+    if not plan_id:
+        return
+    key = mf.latest_key(checkpoint.project_id, plan_id, resource_id)
+    try:
+        hint = jsonutils.loads(bank.get_object(key))
+    except exception.BankObjectNotFound:
+        return
+    except ValueError:
+        hint = None
+    if not isinstance(hint, dict) or \
+            hint.get('checkpoint_id') == checkpoint.id:
+        # A protect writing a new hint meanwhile may lose it: that costs
+        # its successor one scan, nothing more.
+        try:
+            bank.delete_object(key)
+        except exception.BankObjectNotFound:
+            pass
+
+
 def find_previous_manifest(bank, checkpoint, resource_id):
-    """The manifest of ``resource_id`` in the newest available checkpoint
-    of the same project and plan, or None."""
+    """The manifest of ``resource_id`` in an available checkpoint of the
+    same project and plan (the newest, unless the hint the last protect
+    left names another usable one), or None.
+
+    The hint spares reading the metadata of every checkpoint in the bank;
+    without a usable one, they are all read.
+    """
     plan_id = (checkpoint.plan or {}).get('id')
     if not plan_id:
         return None
-    best = None
-    for checkpoint_id in checkpoint_mod.Checkpoint.list_ids(bank):
-        if checkpoint_id == checkpoint.id:
-            continue
-        try:
-            other = checkpoint_mod.Checkpoint.load(bank, checkpoint_id)
-        except exception.CheckpointNotFound:
-            continue
-        if (other.project_id != checkpoint.project_id or
-                other.status != 'available' or
-                (other.plan or {}).get('id') != plan_id):
-            continue
-        if best is not None and other.created_at <= best.created_at:
-            continue
-        if bank.exists(mf.manifest_key(other, resource_id)):
-            best = other
+    best = _hinted_previous(bank, checkpoint, plan_id, resource_id)
+    if best is None:
+        for checkpoint_id in checkpoint_mod.Checkpoint.list_ids(bank):
+            other = _usable_previous(bank, checkpoint, checkpoint_id,
+                                     plan_id, resource_id)
+            if other is not None and (best is None or
+                                      other.created_at > best.created_at):
+                best = other
     if best is None:
         return None
     key = mf.manifest_key(best, resource_id)
@@ -654,6 +714,7 @@ def protect(bank, checkpoint, resource, parameters, report, workers=4):
         data = mf.dumps(manifest)
         bank.put_object(key, data)
         bank.sync([key])
+        note_latest(bank, checkpoint, resource.id)
         failed = False
     finally:
         lease.release()

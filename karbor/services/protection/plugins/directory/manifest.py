@@ -64,6 +64,12 @@ def manifest_key(checkpoint, resource_id):
     return checkpoint.resource_key(resource_id, NAME)
 
 
+def latest_key(project_id, plan_id, resource_id):
+    """Where a protect notes its checkpoint, as a hint for the next one
+    of the same plan and resource (see backup.find_previous_manifest)."""
+    return 'latest/%s/%s/%s' % (project_id, plan_id, resource_id)
+
+
 def is_manifest_key(key):
     """Whether ``key`` is checkpoints/<id>/resources/<id>/manifest."""
     parts = key.split('/')

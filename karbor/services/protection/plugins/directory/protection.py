@@ -213,6 +213,7 @@ class DeleteOperation(base.Operation):
             bank.delete_object(key)
             deleted += 1
         bank.sync([mf.manifest_key(checkpoint, resource.id)])
+        backup.forget_latest(bank, checkpoint, resource.id)
         extra_info = {'objects_deleted': deleted}
         values = {}
         try:
