@@ -13,12 +13,11 @@ import os
 import pathlib
 import subprocess
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
 from karbor.tests.e2e import helpers
+from karbor.tests.e2e import keystone as e2e_keystone
 
 SERVER_HOST = 'karbor-e2e-all'
 REPORT_INTERVAL = 1
@@ -35,8 +34,9 @@ def client_venv():
     """
     location = (os.environ.get('KARBOR_E2E_CLIENT_VENV')
                 or helpers.DEFAULT_CLIENT_VENV)
-    return helpers.build_client_venv(
-        pathlib.Path(location).expanduser().absolute())
+    return helpers.build_venv(pathlib.Path(location).expanduser().absolute(),
+                              helpers.CLIENT_REQUIREMENTS,
+                              ('karbor', 'openstack'))
 
 
 class KarborServer(object):
@@ -62,15 +62,7 @@ class KarborServer(object):
         return helpers.read_log(self.log_path, last_lines)
 
 
-def _answers(url):
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def start_karbor_all(workdir, **sections):
+def start_karbor_all(workdir, port=None, **sections):
     """Start karbor-all with its state in ``workdir``; return KarborServer.
 
     ``sections`` (``{group: {option: value}}``) add to its configuration.
@@ -79,7 +71,7 @@ def start_karbor_all(workdir, **sections):
     within START_TIMEOUT seconds.
     """
     workdir = pathlib.Path(workdir)
-    port = helpers.free_port()
+    port = port or helpers.free_port()
     # The default connection lives under state_path too; spelling it out
     # lets other processes (test_cli's extra karbor-protection) share it.
     connection = 'sqlite:///%s' % (workdir / 'karbor.sqlite')
@@ -102,7 +94,7 @@ def start_karbor_all(workdir, **sections):
                           str(log_path), connection)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline and process.poll() is None:
-        if _answers(server.url + '/'):
+        if helpers.answers(server.url + '/'):
             return server
         time.sleep(0.2)
     exit_code = helpers.stop_process(process)
@@ -173,4 +165,76 @@ def openstack_json(openstack_cli):
     def run(*args, **kwargs):
         result = openstack_cli(*(args + ('-f', 'json')), **kwargs)
         return json.loads(helpers.ok(result))
+    return run
+
+
+# ----------------------------------------------------- behind a real Keystone
+
+@pytest.fixture(scope='session')
+def keystone_venv():
+    """The virtualenv with Keystone and gunicorn.
+
+    ``$KARBOR_E2E_KEYSTONE_VENV`` if set, else ``<repo>/.tox/e2e-keystone``.
+    """
+    return e2e_keystone.build_venv(
+        os.environ.get('KARBOR_E2E_KEYSTONE_VENV')
+        or e2e_keystone.DEFAULT_VENV)
+
+
+@pytest.fixture(scope='session')
+def keystone_karbor_port():
+    """The port of the Keystone-protected karbor-all.
+
+    Chosen before either starts: Keystone's catalog must name it.
+    """
+    return helpers.free_port()
+
+
+@pytest.fixture(scope='session')
+def keystone(keystone_venv, keystone_karbor_port, tmp_path_factory):
+    """A seeded Keystone (see karbor/tests/e2e/keystone.py), stopped last."""
+    server = e2e_keystone.start_keystone(
+        keystone_venv, tmp_path_factory.mktemp('keystone'),
+        'http://127.0.0.1:%d/v1/$(project_id)s' % keystone_karbor_port)
+    try:
+        yield server
+    finally:
+        helpers.stop_process(server.process)
+
+
+@pytest.fixture(scope='session')
+def keystone_karbor_server(keystone, keystone_karbor_port, tmp_path_factory):
+    """A karbor-all with auth_strategy = keystone, validating tokens there."""
+    server = start_karbor_all(tmp_path_factory.mktemp('karbor-keystone'),
+                              port=keystone_karbor_port,
+                              DEFAULT={'auth_strategy': 'keystone'},
+                              keystone_authtoken=keystone.authtoken_options())
+    try:
+        yield server
+    finally:
+        helpers.stop_process(server.process)
+
+
+@pytest.fixture(scope='session')
+def keystone_karbor_cli(client_venv, keystone, keystone_karbor_server):
+    """keystone_karbor_cli(*args, user=, project=) -> (rc, out, err).
+
+    Password auth of a seeded user; the API is found in the catalog.
+    """
+    cli = _cli(client_venv, 'karbor', keystone.password_argv)
+
+    def run(*args, user, project):
+        return cli(*args, user=user, project=project)
+    return run
+
+
+@pytest.fixture(scope='session')
+def keystone_openstack_cli(client_venv, keystone, keystone_karbor_server):
+    """keystone_openstack_cli(*args, user=, project=): ``data protection``."""
+    cli = _cli(client_venv, 'openstack',
+               lambda user, project: keystone.password_argv(user, project)
+               + ['--os-identity-api-version', '3', 'data', 'protection'])
+
+    def run(*args, user, project):
+        return cli(*args, user=user, project=project)
     return run

@@ -86,12 +86,14 @@ def write_config(path, **sections):
     return str(path)
 
 
-def start_logged(argv, log_path, cwd):
+def start_logged(argv, log_path, cwd, extra_env=None):
     """Popen ``argv`` with stdout and stderr into ``log_path``."""
+    env = clean_env()
+    env.update(extra_env or {})
     with open(log_path, 'wb') as log:
         return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT, cwd=str(cwd),
-                                env=clean_env())
+                                env=env)
 
 
 def read_log(log_path, last_lines=None):
@@ -107,6 +109,15 @@ def read_log(log_path, last_lines=None):
                               % (len(lines) - last_lines)]
                              + lines[-last_lines:])
     return text
+
+
+def answers(url):
+    """Whether GET ``url`` answers 200 right now."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
 
 
 def stop_process(proc, timeout=15):
@@ -157,7 +168,7 @@ def _venv_works(venv):
         return False
 
 
-def _run_or_fail(argv, what, timeout):
+def run_or_fail(argv, what, timeout):
     proc = subprocess.run(argv, capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, timeout=timeout,
                           env=clean_env())
@@ -168,11 +179,11 @@ def _run_or_fail(argv, what, timeout):
     return proc
 
 
-def build_client_venv(venv, requirements=CLIENT_REQUIREMENTS):
-    """Make ``venv`` hold the clients of ``requirements``; return its path.
+def build_venv(venv, requirements, scripts):
+    """Make ``venv`` hold ``requirements``; return its path.
 
     A marker file in the venv records the sha256 of the requirements file
-    it was built from: while it matches (and both CLIs are there) the venv
+    it was built from: while it matches (and ``scripts`` are there) the venv
     is reused untouched, otherwise it is (re)built with ``python -m venv``
     and ``pip install -r``. A venv whose interpreter no longer runs (the
     Python it was made from is gone) is cleared first.
@@ -184,15 +195,15 @@ def build_client_venv(venv, requirements=CLIENT_REQUIREMENTS):
     with open(str(venv) + '.lock', 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            return _build_client_venv(venv, requirements)
+            return _build_venv(venv, requirements, scripts)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _build_client_venv(venv, requirements):
+def _build_venv(venv, requirements, scripts):
     wanted = _sha256(requirements)
     marker = venv / VENV_MARKER
-    clis = [venv_bin(venv, 'karbor'), venv_bin(venv, 'openstack')]
+    clis = [venv_bin(venv, script) for script in scripts]
     if (marker.exists() and marker.read_text().strip() == wanted
             and all(cli.exists() for cli in clis) and _venv_works(venv)):
         return venv
@@ -202,14 +213,14 @@ def _build_client_venv(venv, requirements):
     create = [sys.executable, '-m', 'venv']
     if venv.exists() and not _venv_works(venv):
         create.append('--clear')
-    _run_or_fail(create + [str(venv)], 'creating the client virtualenv',
-                 timeout=300)
-    _run_or_fail([str(venv_bin(venv, 'python')), '-m', 'pip', 'install',
-                  '--disable-pip-version-check', '-r', str(requirements)],
-                 'installing the e2e clients', timeout=1800)
+    run_or_fail(create + [str(venv)], 'creating the virtualenv %s' % venv,
+                timeout=300)
+    run_or_fail([str(venv_bin(venv, 'python')), '-m', 'pip', 'install',
+                 '--disable-pip-version-check', '-r', str(requirements)],
+                'installing %s' % requirements, timeout=1800)
     missing = [str(cli) for cli in clis if not cli.exists()]
     if missing:
-        pytest.fail('the client virtualenv %s lacks %s after installing %s'
+        pytest.fail('the virtualenv %s lacks %s after installing %s'
                     % (venv, ', '.join(missing), requirements), pytrace=False)
     marker.write_text(wanted + '\n')
     return venv
