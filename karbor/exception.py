@@ -60,6 +60,11 @@ class Conflict(KarborException):
     message = 'The request conflicts with the current state.'
 
 
+class OperationNotSent(KarborException):
+    message = ('The operation could not be sent to a protection service '
+               '(%(reason)s): it ended in error.')
+
+
 class RequestBodyTooLarge(KarborException):
     message = 'Request body is larger than %(limit)d bytes.'
 

@@ -49,10 +49,14 @@ def cleanup():
 
 
 def get_client(topic, version, version_cap=None):
+    # A bounded retry: while the broker is unreachable a send raises a
+    # MessagingException after rpc_cast_retries attempts, which callers
+    # turn into a failed operation, instead of blocking for ever.
     target = messaging.Target(topic=topic, version=version)
     return messaging.get_rpc_client(get_transport(), target,
                                     version_cap=version_cap,
-                                    serializer=RequestContextSerializer())
+                                    serializer=RequestContextSerializer(),
+                                    retry=CONF.rpc_cast_retries)
 
 
 def get_server(topic, host, endpoints):

@@ -18,6 +18,7 @@ _STATUS_OF = (
     (exception.Forbidden, 403),
     (exception.Conflict, 409),
     (exception.RequestBodyTooLarge, 413),
+    (exception.OperationNotSent, 503),
 )
 
 _FAULT_NAMES = {
@@ -29,6 +30,7 @@ _FAULT_NAMES = {
     409: 'conflict',
     413: 'requestEntityTooLarge',
     415: 'unsupportedMediaType',
+    503: 'serviceUnavailable',
 }
 
 

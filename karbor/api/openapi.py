@@ -27,6 +27,7 @@ _REASONS = {
     403: 'Forbidden by policy or another project', 404: 'Not found',
     405: 'Method not allowed', 409: 'Conflict with the current status',
     413: 'Request body too large', 500: 'Internal error',
+    503: 'The message broker is unreachable: the operation ended in error',
 }
 
 _ANY_REQUEST = {400, 401, 403, 404}

@@ -3,6 +3,7 @@
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
 from sqlalchemy import delete
+from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
@@ -103,6 +104,30 @@ class ProjectObject(KarborObject):
                     cls.model.status.in_(statuses),
                     cls.model.deleted.is_(False))).scalars().all()
             return [cls.from_db(context, row) for row in rows]
+
+    @classmethod
+    def list_unclaimed(cls, context, statuses, before):
+        """Rows in ``statuses`` that no service took, last changed before
+        ``before``: operations whose cast nobody received."""
+        with db.reader.using(context) as session:
+            rows = session.execute(
+                select(cls.model).where(
+                    cls.model.host.is_(None),
+                    cls.model.status.in_(statuses),
+                    func.coalesce(cls.model.updated_at,
+                                  cls.model.created_at) < before,
+                    cls.model.deleted.is_(False))).scalars().all()
+            return [cls.from_db(context, row) for row in rows]
+
+    @classmethod
+    def hosts_running(cls, context, statuses):
+        """The hosts of the services that took rows in ``statuses``."""
+        with db.reader.using(context) as session:
+            return set(session.execute(
+                select(cls.model.host).distinct().where(
+                    cls.model.host.is_not(None),
+                    cls.model.status.in_(statuses),
+                    cls.model.deleted.is_(False))).scalars())
 
     @classmethod
     def apply_filters(cls, stmt, filters):

@@ -3,7 +3,7 @@
 from oslo_utils import uuidutils
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
-from sqlalchemy import update
+from sqlalchemy import select
 
 from karbor.db import models
 from karbor.db import session as db
@@ -101,24 +101,16 @@ class OperationLog(base.ProjectObject, base.TimestampedObject,
                                        {'status': running})
 
     @classmethod
-    def fail_running(cls, context, operation_type, error_info, **ids):
-        """End every running log of ``operation_type`` matching ``ids``.
-
-        For operations that died with their service: their logs must not
-        stay in a running status.
-        """
-        running, _, failure = STATUS_OF[operation_type]
-        stmt = update(models.OperationLog).where(
+    def list_of_operation(cls, context, operation_type, **ids):
+        """The logs of ``operation_type`` whose columns equal ``ids``."""
+        stmt = select(models.OperationLog).where(
             models.OperationLog.operation_type == operation_type,
-            models.OperationLog.status == running,
             models.OperationLog.deleted.is_(False))
         for key, value in ids.items():
             stmt = stmt.where(getattr(models.OperationLog, key) == value)
-        now = models.utcnow()
-        with db.writer.using(context) as session:
-            return session.execute(stmt.values(
-                status=failure, ended_at=now, updated_at=now,
-                error_info=error_info)).rowcount
+        with db.reader.using(context) as session:
+            return [cls.from_db(context, row)
+                    for row in session.execute(stmt).scalars()]
 
     @classmethod
     def apply_filters(cls, stmt, filters):

@@ -82,6 +82,15 @@ class Service(base.KarborObject, base.TimestampedObject,
             rows = pagination.paginate(session, stmt, models.Service, query)
             return [cls.from_db(context, row) for row in rows]
 
+    @classmethod
+    def list_by_binary(cls, context, binary):
+        with db.reader.using(context) as session:
+            rows = session.execute(
+                select(models.Service).where(
+                    models.Service.binary == binary,
+                    models.Service.deleted.is_(False))).scalars().all()
+            return [cls.from_db(context, row) for row in rows]
+
     def create(self):
         values = self.obj_get_changes()
         with db.writer.using(self._context) as session:
@@ -91,7 +100,8 @@ class Service(base.KarborObject, base.TimestampedObject,
             self._from_db_object(self._context, self, row)
 
     def heartbeat(self):
-        """Record that the service is alive, in one UPDATE statement."""
+        """Record that the service is alive, in one UPDATE statement, and
+        read back whether an administrator disabled it meanwhile."""
         now = models.utcnow()
         with db.writer.using(self._context) as session:
             session.execute(
@@ -99,8 +109,13 @@ class Service(base.KarborObject, base.TimestampedObject,
                 .where(models.Service.id == self.id)
                 .values(report_count=models.Service.report_count + 1,
                         last_seen_at=now))
+            self.disabled, self.disabled_reason = session.execute(
+                select(models.Service.disabled,
+                       models.Service.disabled_reason)
+                .where(models.Service.id == self.id)).one()
         self.last_seen_at = now
-        self.obj_reset_changes(['last_seen_at'])
+        self.obj_reset_changes(['last_seen_at', 'disabled',
+                                'disabled_reason'])
 
     def save(self):
         values = self.obj_get_changes()

@@ -102,7 +102,8 @@ def available_for(ctx, body, schema_getter, field):
 def create(req):
     """POST .../providers/{provider_id}/checkpoints -> 202, protecting.
 
-    400 bad body or a plan of another provider; 404 provider or plan.
+    400 bad body or a plan of another provider; 404 provider or plan;
+    503 if the protect could not be sent (the checkpoint is then error).
     """
     ctx = middleware.project_context(req)
     policy.authorize(ctx, checkpoint_policies.CREATE)
@@ -141,7 +142,8 @@ def show(req):
 
 def delete(req):
     """DELETE .../checkpoints/{checkpoint_id} -> 202, deleting; 404;
-    409 while it is being protected or deleted."""
+    409 while it is being protected or deleted; 503 if the delete could
+    not be sent (the checkpoint is then error-deleting)."""
     ctx = middleware.context_of(req)
     policy.authorize(ctx, checkpoint_policies.DELETE)
     checkpoint = _get(req, ctx)

@@ -40,7 +40,8 @@ def create(req):
     """POST /v1/{project_id}/restores -> 202, in_progress.
 
     400 bad body, bad parameters or a checkpoint that is not available;
-    404 provider or checkpoint not found.
+    404 provider or checkpoint not found; 503 if the restore could not
+    be sent (it is then error).
     """
     ctx = middleware.project_context(req)
     policy.authorize(ctx, restore_policies.CREATE)

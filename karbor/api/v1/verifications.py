@@ -45,7 +45,8 @@ def create(req):
 
     400 bad body, bad parameters or a checkpoint that is not available;
     404 unknown provider, or a checkpoint not in this project and
-    provider. Nothing is written unless the request is valid.
+    provider. Nothing is written unless the request is valid. 503 if
+    the verification could not be sent (it is then error).
     """
     ctx = middleware.project_context(req)
     policy.authorize(ctx, verification_policies.CREATE)

@@ -13,6 +13,7 @@ import oslo_messaging as messaging
 
 from karbor import manager
 from karbor.services.operationengine import scheduler
+from karbor.services.protection import recovery
 
 BINARY = scheduler.ENGINE_BINARY
 TOPIC = 'karbor-operationengine'
@@ -26,13 +27,20 @@ class OperationEngineManager(manager.Manager):
         super().__init__(host)
         self.clock = clock
         self.scheduler = None
+        self.watcher = None
 
     def init_host(self, service):
         """Resume this host's unfinished runs and start polling."""
         super().init_host(service)
         self.scheduler = scheduler.Scheduler(self.host, clock=self.clock)
         self.scheduler.start()
+        # Operations no protection service took end in error even while
+        # no protection service runs at all.
+        self.watcher = recovery.Watcher()
+        self.watcher.start()
 
     def cleanup_host(self):
+        if self.watcher is not None:
+            self.watcher.stop()
         if self.scheduler is not None:
             self.scheduler.stop()

@@ -12,7 +12,9 @@ from oslo_log import log as logging
 from taskflow.patterns import linear_flow
 from taskflow import task
 
+from karbor import context as karbor_context
 from karbor.db import models
+from karbor import objects
 from karbor.objects import checkpoint as checkpoint_obj
 from karbor.objects import operation_log
 from karbor.services.protection import checkpoint as bank_checkpoint
@@ -66,10 +68,19 @@ class CompleteProtect(task.Task):
         checkpoint.update(status=checkpoint_obj.AVAILABLE, resources=records,
                           finished_at=_now())
         engine.end_log(operation_log, report, True)
-        checkpoint_row.conditional_update(
-            {'status': checkpoint_obj.AVAILABLE,
-             'resources_status': _statuses(records)},
-            {'status': checkpoint_obj.PROTECTING})
+        if not checkpoint_row.conditional_update(
+                {'status': checkpoint_obj.AVAILABLE,
+                 'resources_status': _statuses(records)},
+                {'status': checkpoint_obj.PROTECTING}):
+            # Ended meanwhile as interrupted: this service was taken for
+            # dead (its heartbeat stalled). The bank must not say
+            # otherwise than the index and the log.
+            ended = objects.Checkpoint.get_by_id(
+                karbor_context.get_admin_context(), checkpoint_row.id)
+            LOG.warning('Checkpoint %s finished after it was ended as %s: '
+                        '%s', ended.id, ended.status, ended.error_reason)
+            checkpoint.update(status=ended.status,
+                              error_reason=ended.error_reason)
 
 
 def _statuses(records):
