@@ -9,6 +9,8 @@ error answer) builds webob objects.
 import copy
 import time
 
+from keystoneauth1 import exceptions as ksa_exceptions
+from keystonemiddleware import auth_token
 from oslo_log import log as logging
 from oslo_utils import uuidutils
 import webob.exc
@@ -173,6 +175,45 @@ class NoAuth(Middleware):
             user_id=user_id, project_id=project_id, roles=roles,
             request_id=environ.get(REQUEST_ID_KEY))
         return self.application(environ, start_response)
+
+
+class AuthToken(auth_token.AuthProtocol):
+    """keystonemiddleware's auth_token, answering 401 in Karbor's shape.
+
+    Without ``[keystone_authtoken] www_authenticate_uri`` the upstream
+    middleware looks the identity endpoint up in the catalog to fill the
+    401's WWW-Authenticate header, and when it cannot (no service
+    credentials, Keystone down) it raises out of the 401: the client got
+    a 500 for a request that merely lacked a token.
+    """
+
+    @property
+    def www_authenticate_uri(self):
+        try:
+            return super().www_authenticate_uri
+        except ksa_exceptions.ClientException as exc:
+            # Not cached: the next 401 asks again once Keystone answers.
+            LOG.warning('Cannot find the identity endpoint for the '
+                        'WWW-Authenticate header (%s); set '
+                        '[keystone_authtoken] www_authenticate_uri.', exc)
+            # The header then names no URI, which is still a valid 401.
+            return ''
+
+    def process_request(self, request):
+        try:
+            return super().process_request(request)
+        except webob.exc.HTTPUnauthorized as exc:
+            return faults.error_response(
+                401, 'Authentication required: the request has no valid '
+                     'X-Auth-Token.',
+                [(k, v) for k, v in exc.headers.items()
+                 if k.lower() == 'www-authenticate'])
+
+
+def auth_token_factory(global_conf, **local_conf):
+    """paste.deploy filter factory of ``AuthToken``."""
+    conf = dict(global_conf, **local_conf)
+    return lambda app: AuthToken(app, conf)
 
 
 class KeystoneContext(Middleware):
