@@ -47,6 +47,12 @@ class PolicyNotAuthorized(Forbidden):
     message = 'Policy does not allow %(action)s to be performed.'
 
 
+class QuotaExceeded(Forbidden):
+    message = ('Quota exceeded for %(resource)s of project %(project_id)s: '
+               '%(in_use)d in use, limit %(limit)d ([quota] %(resource)s). '
+               'Delete some, or ask an administrator to raise the limit.')
+
+
 class ProjectMismatch(Forbidden):
     message = ('The project in the URL is not the project of the '
                'authentication token.')

@@ -24,7 +24,8 @@ _PATH_PARAM_RE = re.compile(r'{([^}]+)}')
 
 _REASONS = {
     200: 'OK', 202: 'Accepted', 400: 'Bad request', 401: 'Not authenticated',
-    403: 'Forbidden by policy or another project', 404: 'Not found',
+    403: 'Forbidden: by policy, for another project, or over a quota',
+    404: 'Not found',
     405: 'Method not allowed', 409: 'Conflict with the current status',
     413: 'Request body too large', 500: 'Internal error',
     503: 'The message broker is unreachable: the operation ended in error',

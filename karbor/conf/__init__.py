@@ -13,12 +13,13 @@ from karbor.conf import database
 from karbor.conf import default
 from karbor.conf import operationengine
 from karbor.conf import protection
+from karbor.conf import quota
 from karbor.conf import service
 
 CONF = cfg.CONF
 
 _MODULES = (default, api, database, service, bank, protection,
-            operationengine)
+            operationengine, quota)
 
 for _module in _MODULES:
     _module.register_opts(CONF)

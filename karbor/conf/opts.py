@@ -7,13 +7,14 @@ from karbor.conf import bank
 from karbor.conf import default
 from karbor.conf import operationengine
 from karbor.conf import protection
+from karbor.conf import quota
 from karbor.conf import service
 
 
 def list_opts():
     grouped = {}
     for module in (default, api, service, bank, protection,
-                   operationengine):
+                   operationengine, quota):
         for group, opts in module.list_opts():
             grouped.setdefault(group, []).append(opts)
     return [(group, list(itertools.chain(*lists)))

@@ -14,6 +14,7 @@ from karbor.db import models
 from karbor.db import session as db
 from karbor import exception
 from karbor.objects import base
+from karbor.objects import quota
 
 PROTECTING = 'protecting'
 AVAILABLE = 'available'
@@ -22,6 +23,11 @@ DELETING = 'deleting'
 DELETED = 'deleted'
 ERROR_DELETING = 'error-deleting'
 STATUSES = (PROTECTING, AVAILABLE, ERROR, DELETING, DELETED, ERROR_DELETING)
+# What counts against [quota] checkpoints: checkpoints that hold, or are
+# about to hold, data in the bank. A failed protect is left for its owner
+# to look at and must not lock the project out of protecting again; one
+# being deleted is on its way out (and counts again if its delete fails).
+QUOTA_COUNTED = (PROTECTING, AVAILABLE, ERROR_DELETING)
 
 
 @base.KarborObjectRegistry.register
@@ -95,7 +101,8 @@ class Checkpoint(base.ProjectObject, base.TimestampedObject,
         The plan is copied into the checkpoint, so that editing or deleting
         the plan later does not change what the checkpoint holds. The row
         waits (host unset) for the protection service that the caller
-        casts ``protect`` to.
+        casts ``protect`` to. Raises QuotaExceeded if the project already
+        has its limit of checkpoints.
         """
         checkpoint = cls(
             context, id=uuidutils.generate_uuid(),
@@ -107,7 +114,11 @@ class Checkpoint(base.ProjectObject, base.TimestampedObject,
                              'resources': plan.resources,
                              'parameters': plan.parameters},
             extra_info=extra_info or {})
-        checkpoint.create()
+        with db.writer.using(context) as session:
+            quota.enforce(session, models.Checkpoint, 'checkpoints',
+                          plan.project_id,
+                          models.Checkpoint.status.in_(QUOTA_COUNTED))
+            checkpoint.create()
         return checkpoint
 
     @classmethod

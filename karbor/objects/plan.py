@@ -2,10 +2,13 @@
 
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
+from sqlalchemy import true
 
 from karbor.db import models
+from karbor.db import session as db
 from karbor import exception
 from karbor.objects import base
+from karbor.objects import quota
 
 STATUSES = ('suspended', 'started')
 
@@ -33,3 +36,10 @@ class Plan(base.ProjectObject, base.TimestampedObject,
         'resources': base.JsonField(),
         'parameters': base.JsonField(),
     })
+
+    def create(self):
+        """Insert the plan; QuotaExceeded if its project has its limit."""
+        with db.writer.using(self._context) as session:
+            quota.enforce(session, models.Plan, 'plans', self.project_id,
+                          true())
+            super().create()

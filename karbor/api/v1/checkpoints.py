@@ -102,8 +102,9 @@ def available_for(ctx, body, schema_getter, field):
 def create(req):
     """POST .../providers/{provider_id}/checkpoints -> 202, protecting.
 
-    400 bad body or a plan of another provider; 404 provider or plan;
-    503 if the protect could not be sent (the checkpoint is then error).
+    400 bad body or a plan of another provider; 403 the project has its
+    [quota] checkpoints; 404 provider or plan; 503 if the protect could
+    not be sent (the checkpoint is then error).
     """
     ctx = middleware.project_context(req)
     policy.authorize(ctx, checkpoint_policies.CREATE)

@@ -72,8 +72,8 @@ def _checked_resources(ctx, provider, resources):
 
 
 def create(req):
-    """POST /v1/{project_id}/plans -> 200; 400 bad body; 404 provider or
-    resource not found."""
+    """POST /v1/{project_id}/plans -> 200; 400 bad body; 403 the project
+    has its [quota] plans; 404 provider or resource not found."""
     ctx = middleware.project_context(req)
     policy.authorize(ctx, plan_policies.CREATE)
     body = validation.body(req, schemas.create)['plan']

@@ -56,7 +56,9 @@ def run_context(operation):
 def make_checkpoint(context, operation):
     """The checkpoint row of a run (inside the scheduler's claim).
 
-    Raises PlanNotFound if the plan was deleted since.
+    Raises PlanNotFound if the plan was deleted since, QuotaExceeded if
+    the project has its limit of checkpoints (the run then fails with
+    that message).
     """
     plan = objects.Plan.get_by_id(
         context, operation.operation_definition['plan_id'])

@@ -266,7 +266,7 @@ class Scheduler(object):
                 else:
                     run.checkpoint_id = operations.make_checkpoint(
                         ctx, operation).id
-            except (exception.PlanNotFound,
+            except (exception.PlanNotFound, exception.QuotaExceeded,
                     operations.NothingToVerify) as exc:
                 run.status = operation_obj.FAILED
                 run.reason = exc.message
