@@ -42,13 +42,16 @@ class FileSystemBank(base.BankPlugin):
         path = self._path(key)
         directory = os.path.dirname(path)
         for attempt in range(5):
-            os.makedirs(directory, exist_ok=True)
             try:
+                os.makedirs(directory, exist_ok=True)
                 fd, tmp = tempfile.mkstemp(dir=directory, prefix='.tmp-')
                 break
-            except FileNotFoundError:
-                # A concurrent delete pruned the emptied directory between
-                # makedirs and mkstemp: make it again.
+            except (FileNotFoundError, FileExistsError):
+                # A concurrent delete pruned the emptied directory, or one
+                # of its parents while makedirs was below it, before the
+                # temporary file was in: make them again. (makedirs says
+                # FileExistsError when a directory another process made
+                # was pruned before it could check it.)
                 if attempt == 4:
                     raise
         try:

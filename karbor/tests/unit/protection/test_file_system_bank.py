@@ -1,3 +1,4 @@
+import multiprocessing
 import os
 
 import pytest
@@ -83,3 +84,33 @@ def test_delete_prunes_emptied_directories(bank):
     # The root itself stays, and writing recreates what is needed.
     bank.put_object('checkpoints/c3/metadata', b'y')
     assert bank.get_object('checkpoints/c3/metadata') == b'y'
+
+
+def _churn(root, worker, rounds, failures):
+    bank = file_system.FileSystemBank(root)
+    try:
+        for round_ in range(rounds):
+            key = 'locks/project/deep/lease-%d-%d' % (worker, round_)
+            bank.put_object(key, b'lease')
+            assert bank.get_object(key) == b'lease'
+            bank.delete_object(key)
+    except Exception as exc:
+        failures.put('%s: %r' % (worker, exc))
+
+
+def test_writes_survive_concurrent_deletes_pruning_their_parents(bank):
+    # Protection services take and drop leases under locks/<project>/ all
+    # the time: one's delete may prune locks/ or locks/<project>/ while
+    # another's write is between making them and using them. Processes,
+    # as the services are, so that the race really runs in parallel.
+    failures = multiprocessing.Queue()
+    workers = [multiprocessing.Process(target=_churn,
+                                       args=(bank.root, n, 400, failures))
+               for n in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert [worker.exitcode for worker in workers] == [0] * 4
+    assert failures.empty(), failures.get()
+    assert os.listdir(bank.root) == []
