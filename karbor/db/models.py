@@ -6,6 +6,7 @@ unit test checks that models and migrations agree.
 
 import datetime
 
+from sqlalchemy import BigInteger
 from sqlalchemy import Boolean
 from sqlalchemy import DateTime
 from sqlalchemy import Index
@@ -194,6 +195,9 @@ class Verification(Base):
     # Keyed "TYPE#ID": per resource "success" | "error" | "skipped".
     resources_status: Mapped[dict | None] = mapped_column(JSON)
     resources_reason: Mapped[dict | None] = mapped_column(JSON)
+    # A run of a verify cycle only: the plan's checkpoints and the part of
+    # their chunks it reads, then what it read (karbor.objects.verify_cycle).
+    scope: Mapped[dict | None] = mapped_column(JSON)
 
 
 class Trigger(Base):
@@ -284,6 +288,48 @@ class ScheduledOperationRun(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
     ended_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+
+
+class VerifyCycle(Base):
+    """One cycle of a verify scheduled operation with ``cycle_days``.
+
+    Chunks are placed on the cycle by the first 32 bits of their id (their
+    offset, 0 to 2**32); the runs read them in offset order, so that each
+    is read once per cycle. ``read_to``: the offsets below it were read
+    in this cycle.
+    """
+
+    __tablename__ = 'verify_cycles'
+    __table_args__ = (
+        UniqueConstraint('scheduled_operation_id', 'number',
+                         name='uniq_verify_cycles0operation0number'),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    scheduled_operation_id: Mapped[str] = mapped_column(String(36),
+                                                        nullable=False)
+    # 0 for the operation's first cycle; cycle n starts n cycles after it.
+    number: Mapped[int] = mapped_column(Integer, nullable=False)
+    # reading, complete, or incomplete (runs missed: part of it unread).
+    status: Mapped[str] = mapped_column(String(64), nullable=False)
+    started_at: Mapped[datetime.datetime] = mapped_column(DateTime,
+                                                          nullable=False)
+    ends_at: Mapped[datetime.datetime] = mapped_column(DateTime,
+                                                       nullable=False)
+    read_to: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    # The distinct chunks of the plan's checkpoints at the latest run,
+    # those read in this cycle and those its runs have still to read.
+    chunks: Mapped[int] = mapped_column(Integer, nullable=False)
+    chunks_read: Mapped[int] = mapped_column(Integer, nullable=False)
+    chunks_left: Mapped[int] = mapped_column(Integer, nullable=False)
+    chunks_damaged: Mapped[int] = mapped_column(Integer, nullable=False)
+    runs: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The due time of the run expected to read the cycle's last chunks.
+    expected_completion: Mapped[datetime.datetime | None] = mapped_column(
+        DateTime)
+    completed_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 def parse_time(value):

@@ -14,3 +14,4 @@ def register_all():
     __import__('karbor.objects.service')
     __import__('karbor.objects.trigger')
     __import__('karbor.objects.verification')
+    __import__('karbor.objects.verify_cycle')

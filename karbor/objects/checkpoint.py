@@ -141,6 +141,18 @@ class Checkpoint(base.ProjectObject, base.TimestampedObject,
                         'scheduled_operation_id') == scheduled_operation_id]
 
     @classmethod
+    def ids_of_plan(cls, context, plan_id, status=AVAILABLE):
+        """The ids of the plan's checkpoints in ``status``, newest first."""
+        with db.reader.using(context) as session:
+            return list(session.execute(
+                select(models.Checkpoint.id).where(
+                    models.Checkpoint.plan_id == plan_id,
+                    models.Checkpoint.status == status,
+                    models.Checkpoint.deleted.is_(False))
+                .order_by(models.Checkpoint.created_at.desc(),
+                          models.Checkpoint.id.desc())).scalars().all())
+
+    @classmethod
     def newest_of_plan(cls, context, plan_id, status=AVAILABLE):
         """The plan's newest checkpoint in ``status``, or None."""
         with db.reader.using(context) as session:

@@ -220,6 +220,17 @@ class ScheduledOperationRun(base.ProjectObject, base.TimestampedObject,
         return self.conditional_update({'host': host},
                                        {'status': STARTED, 'host': self.host})
 
+    @classmethod
+    def started_of(cls, context, operation_id):
+        """The operation's runs that have not ended yet."""
+        model = models.ScheduledOperationRun
+        with db.reader.using(context) as session:
+            rows = session.execute(
+                select(model).where(
+                    model.scheduled_operation_id == operation_id,
+                    model.status == STARTED)).scalars().all()
+            return [cls.from_db(context, row) for row in rows]
+
     def finish(self, status, reason=None):
         """End a started run; False if it had already ended."""
         return self.conditional_update(

@@ -1,5 +1,6 @@
 """The Verification object: a checkpoint checked without a restore."""
 
+from oslo_utils import versionutils
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
 
@@ -20,9 +21,10 @@ class Verification(base.ProjectObject, base.TimestampedObject,
 
     Version history:
       1.0 - initial version
+      1.1 - scope: what a run of a verify cycle reads, and what it read
     """
 
-    VERSION = '1.0'
+    VERSION = '1.1'
     model = models.Verification
     not_found = exception.VerificationNotFound
 
@@ -36,4 +38,13 @@ class Verification(base.ProjectObject, base.TimestampedObject,
         'parameters': base.JsonField(nullable=True),
         'resources_status': base.JsonField(nullable=True),
         'resources_reason': base.JsonField(nullable=True),
+        # Runs of a verify cycle only (karbor.objects.verify_cycle):
+        # {"checkpoints", "anchor", "days", "after", "to", "parts",
+        #  "result" once read}.
+        'scope': base.JsonField(nullable=True),
     })
+
+    def obj_make_compatible(self, primitive, target_version):
+        super().obj_make_compatible(primitive, target_version)
+        if versionutils.convert_version_to_tuple(target_version) < (1, 1):
+            primitive.pop('scope', None)

@@ -18,6 +18,9 @@ definition = {
         'plan_id': {'type': 'string', 'format': 'uuid'},
         'max_backups': _count,
         'retention_duration': _count,
+        # verify only: read every chunk of the plan's checkpoints once
+        # every cycle_days days, a part at each run.
+        'cycle_days': _count,
         # verify only: the verification's parameters, as the
         # verifications API takes them.
         'parameters': {'type': 'object'},

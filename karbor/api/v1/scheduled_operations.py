@@ -5,6 +5,8 @@ The operation engine runs them (karbor.services.operationengine); this
 API only records what to run and shows how the last run went.
 """
 
+import datetime
+
 from oslo_utils import uuidutils
 
 from karbor.api import listing
@@ -34,7 +36,24 @@ _DEFINITION = _FIELD + '/operation_definition'
 _COUNTS = ('max_backups', 'retention_duration')
 
 
-def view(operation):
+# What the API shows of a verify cycle (karbor.objects.verify_cycle).
+CYCLE_KEYS = ('number', 'status', 'started_at', 'ends_at', 'chunks',
+              'chunks_read', 'chunks_left', 'chunks_damaged', 'runs',
+              'expected_completion', 'completed_at', 'reason')
+
+
+def _cycle_view(cycle):
+    if cycle is None:
+        return None
+    return {key: cycle[key] for key in CYCLE_KEYS}
+
+
+def view(ctx, operation):
+    """``verify_cycle``: the newest cycle of a verify operation with
+    cycle_days, once a run of it ended; null otherwise."""
+    cycle = None
+    if (operation.operation_definition or {}).get('cycle_days'):
+        cycle = objects.VerifyCycle.latest_of(ctx, operation.id)
     return {
         'id': operation.id,
         'project_id': operation.project_id,
@@ -50,6 +69,7 @@ def view(operation):
         'last_run_result': operation.last_run_result,
         'last_run_reason': operation.last_run_reason,
         'last_run_checkpoint_id': operation.last_run_checkpoint_id,
+        'verify_cycle': _cycle_view(cycle),
         'created_at': operation.created_at,
         'updated_at': operation.updated_at,
     }
@@ -118,11 +138,18 @@ def _checked_definition(ctx, operation_type, definition):
         raise exception.InvalidInput(
             field='%s/%s' % (_DEFINITION, counts[0]),
             reason='only retention_protect deletes old checkpoints')
-    if 'parameters' in definition and \
-            operation_type != operation_obj.VERIFY:
-        raise exception.InvalidInput(
-            field='%s/parameters' % _DEFINITION,
-            reason='only verify takes parameters')
+    for name in ('parameters', 'cycle_days'):
+        if name in definition and operation_type != operation_obj.VERIFY:
+            raise exception.InvalidInput(
+                field='%s/%s' % (_DEFINITION, name),
+                reason='only verify takes %s' % name)
+    if 'cycle_days' in definition:
+        checked['cycle_days'] = _count(definition, 'cycle_days')
+        if definition.get('parameters'):
+            raise exception.InvalidInput(
+                field='%s/parameters' % _DEFINITION,
+                reason='with cycle_days, each run reads its part of the '
+                       'chunks in full: there are no parameters to give')
 
     try:
         provider = provider_registry.get_registry().get(
@@ -168,6 +195,26 @@ def _trigger(ctx, trigger_id):
     return trigger
 
 
+def _check_cycle(definition, trigger):
+    """400 unless the trigger runs at least once every cycle_days days
+    (a cycle's runs could not read all of it otherwise)."""
+    days = definition.get('cycle_days')
+    if days is None:
+        return
+    length = datetime.timedelta(days=days)
+    runs = timetrigger.TimeTrigger(trigger.properties).runs_after(
+        models.utcnow(), timetrigger.SAMPLE_RUNS)
+    for earlier, later in zip(runs, runs[1:]):
+        if later - earlier > length:
+            raise exception.InvalidInput(
+                field='%s/cycle_days' % _DEFINITION,
+                reason='trigger %s runs at %s and next at %s, more than '
+                       '%d day(s) apart: it must run at least once every '
+                       'cycle_days days' % (
+                           trigger.id, timetrigger.format_time(earlier),
+                           timetrigger.format_time(later), days))
+
+
 def _next_run(trigger):
     return timetrigger.TimeTrigger(trigger.properties).next_after(
         models.utcnow())
@@ -185,6 +232,7 @@ def create(req):
     definition = _checked_definition(ctx, body['operation_type'],
                                      body['operation_definition'])
     trigger = _trigger(ctx, body['trigger_id'])
+    _check_cycle(definition, trigger)
     enabled = body.get('enabled', True)
     operation = objects.ScheduledOperation(
         ctx, id=uuidutils.generate_uuid(), project_id=ctx.project_id,
@@ -203,7 +251,7 @@ def create(req):
     except exception.TriggerNotFound:
         operation.destroy()
         raise
-    return {_FIELD: view(operation)}
+    return {_FIELD: view(ctx, operation)}
 
 
 def index(req):
@@ -212,7 +260,8 @@ def index(req):
     ctx = middleware.context_of(req)
     policy.authorize(ctx, operation_policies.GET_ALL)
     query = listing.parse(req, SORT_KEYS, [('created_at', 'desc')], FILTERS)
-    rows = [view(o) for o in objects.ScheduledOperation.list(ctx, query)]
+    rows = [view(ctx, o)
+            for o in objects.ScheduledOperation.list(ctx, query)]
     return dict({'operations': rows},
                 **listing.links(req, 'operations', rows, query))
 
@@ -221,7 +270,7 @@ def show(req):
     """GET /v1/{project_id}/scheduled_operations/{id} -> 200; 404."""
     ctx = middleware.context_of(req)
     policy.authorize(ctx, operation_policies.GET)
-    return {_FIELD: view(_get(req, ctx))}
+    return {_FIELD: view(ctx, _get(req, ctx))}
 
 
 def update(req):
@@ -244,7 +293,7 @@ def update(req):
             _next_run(_trigger(ctx, operation.trigger_id))
             if body['enabled'] else None)
     operation.save()
-    return {_FIELD: view(operation)}
+    return {_FIELD: view(ctx, operation)}
 
 
 def delete(req):

@@ -35,6 +35,9 @@ def view(verification):
         'resources_reason': reasons,
         'resource_status': statuses,
         'resource_reason': reasons,
+        # Runs of a verify cycle: the checkpoints and the part of their
+        # chunks read, and what was read; null otherwise.
+        'scope': verification.scope,
         'created_at': verification.created_at,
         'updated_at': verification.updated_at,
     }

@@ -17,6 +17,12 @@ its owner to look at.
 made like the API makes one (with the definition's ``parameters``), its
 verify cast with the operation's id (so its log carries
 ``scheduled_operation_id``). The run succeeds if the verification does.
+With ``cycle_days``, the verification reads the part of the chunks of
+all the plan's available checkpoints that falls due before the next run
+(karbor.objects.verify_cycle); when it ended, what it read is added to
+its cycle. Such a run does not start while the previous one verifies
+(it would read the same part): it is skipped, and the next one reads
+what fell due meanwhile.
 """
 
 import datetime
@@ -32,6 +38,8 @@ from karbor import objects
 from karbor.objects import checkpoint as checkpoint_obj
 from karbor.objects import scheduled_operation as operation_obj
 from karbor.objects import verification as verification_obj
+from karbor.objects import verify_cycle
+from karbor.services.operationengine import timetrigger
 
 LOG = logging.getLogger(__name__)
 
@@ -71,27 +79,89 @@ class NothingToVerify(exception.KarborException):
     message = 'Plan %(plan_id)s has no available checkpoint to verify.'
 
 
-def make_verification(context, operation):
+class StillVerifying(exception.KarborException):
+    message = ('The previous run (verification %(verification_id)s) is '
+               'still verifying; the next run reads what falls due '
+               'meanwhile.')
+
+
+def _trigger_of(operation):
+    """The operation's TimeTrigger, or None if it is gone or unusable."""
+    try:
+        trigger = objects.Trigger.get_by_id(
+            karbor_context.get_admin_context(), operation.trigger_id)
+        return timetrigger.TimeTrigger(trigger.properties)
+    except (exception.TriggerNotFound, ValueError):
+        return None
+
+
+def _cycle_scope(context, operation, plan_id, due_at):
+    """What a run of a verify cycle due at ``due_at`` reads."""
+    for run in objects.ScheduledOperationRun.started_of(context,
+                                                        operation.id):
+        if run.verification_id is not None:
+            raise StillVerifying(verification_id=run.verification_id)
+    trigger = _trigger_of(operation)
+    scope = verify_cycle.plan_run(
+        objects.VerifyCycle.latest_of(context, operation.id),
+        operation.operation_definition['cycle_days'], due_at,
+        trigger.next_after(due_at) if trigger is not None else None)
+    scope['checkpoints'] = objects.Checkpoint.ids_of_plan(context, plan_id)
+    return scope
+
+
+def make_verification(context, operation, due_at):
     """The verification row of a verify run (inside the scheduler's
     claim), of the plan's newest available checkpoint.
 
     Raises PlanNotFound if the plan was deleted since, NothingToVerify if
-    it has no available checkpoint.
+    it has no available checkpoint, StillVerifying if the run of a cycle
+    must wait for the previous one.
     """
     definition = operation.operation_definition
     plan = objects.Plan.get_by_id(context, definition['plan_id'])
     checkpoint = objects.Checkpoint.newest_of_plan(context, plan.id)
     if checkpoint is None:
         raise NothingToVerify(plan_id=plan.id)
+    scope = None
+    if definition.get('cycle_days'):
+        scope = _cycle_scope(context, operation, plan.id, due_at)
     verification = objects.Verification(
         context, id=uuidutils.generate_uuid(),
         project_id=checkpoint.project_id,
         provider_id=checkpoint.provider_id, checkpoint_id=checkpoint.id,
         status=verification_obj.VERIFYING, host=None,
         parameters=definition.get('parameters') or {},
-        resources_status={}, resources_reason={})
+        resources_status={}, resources_reason={}, scope=scope)
     verification.create()
     return verification
+
+
+def record_cycle_run(context, operation, verification, now):
+    """Add what a cycle's run read to its cycle (if it read anything)."""
+    scope = verification.scope
+    if not scope or 'result' not in scope:
+        return []
+    trigger = _trigger_of(operation)
+
+    def expected(cycle):
+        # The run reading a cycle's last chunks is the last one due
+        # before the cycle ends (it reads what falls due before the next).
+        if trigger is None:
+            return None
+        last = trigger.last_at_or_before(
+            cycle.ends_at - datetime.timedelta(microseconds=1))
+        if last is None or last < now:
+            return trigger.next_after(now)
+        return last
+
+    changed = objects.VerifyCycle.record_run(context, operation, scope, now,
+                                             expected)
+    for cycle in changed:
+        LOG.info('Verify cycle %d of scheduled operation %s: %s, %d chunks '
+                 'read, %d left', cycle.number, operation.id, cycle.status,
+                 cycle.chunks_read, cycle.chunks_left)
+    return changed
 
 
 def fail_unstarted_verification(context, run, reason):
@@ -164,7 +234,8 @@ def _wait_for_checkpoint(run, stopping):
 
 
 def _wait_for_verification(run, stopping):
-    """The run's verification once it ended; RunFailed if in error."""
+    """The run's verification once it ended (in success or error);
+    RunFailed if it is gone or did not end in time."""
     timeout = CONF.operationengine.run_timeout
     deadline = run.started_at + datetime.timedelta(seconds=timeout)
     admin = karbor_context.get_admin_context()
@@ -174,16 +245,8 @@ def _wait_for_verification(run, stopping):
                 admin, run.verification_id)
         except exception.VerificationNotFound:
             raise RunFailed('verification %s is gone' % run.verification_id)
-        if verification.status == verification_obj.SUCCESS:
-            return verification
         if verification.status != verification_obj.VERIFYING:
-            reasons = verification.resources_reason or {}
-            raise RunFailed('verification %s of checkpoint %s is %s: %s' % (
-                verification.id, verification.checkpoint_id,
-                verification.status, '; '.join(
-                    '%s: %s' % (key, reason) if key else reason
-                    for key, reason in sorted(reasons.items()))
-                or 'no reason given'))
+            return verification
         if models.utcnow() > deadline:
             raise RunFailed('verification %s did not end within %d '
                             'seconds' % (verification.id, timeout))
@@ -245,7 +308,28 @@ def follow(context, operation, run, protection_api, clock, stopping):
     """
     try:
         if run.verification_id is not None:
-            _wait_for_verification(run, stopping)
+            verification = _wait_for_verification(run, stopping)
+            # Damage found is news, not a reason to read it again: the
+            # cycle moves on whatever the verification's status.
+            try:
+                record_cycle_run(context, operation, verification,
+                                 clock.now())
+            except Exception as exc:
+                LOG.exception('Could not record what verification %s read '
+                              'in its cycle', verification.id)
+                raise RunFailed('what verification %s read could not be '
+                                'added to its cycle (the next run reads it '
+                                'again): %s' % (verification.id, exc))
+            if verification.status != verification_obj.SUCCESS:
+                reasons = verification.resources_reason or {}
+                raise RunFailed('verification %s of checkpoint %s is %s: %s'
+                                % (verification.id,
+                                   verification.checkpoint_id,
+                                   verification.status, '; '.join(
+                                       '%s: %s' % (key, reason) if key
+                                       else reason for key, reason in
+                                       sorted(reasons.items()))
+                                   or 'no reason given'))
             end_run(context, run, operation_obj.SUCCEEDED)
             return
         checkpoint = _wait_for_checkpoint(run, stopping)

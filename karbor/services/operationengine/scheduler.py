@@ -260,7 +260,7 @@ class Scheduler(object):
             try:
                 if operation.operation_type == operation_obj.VERIFY:
                     verification = operations.make_verification(
-                        ctx, operation)
+                        ctx, operation, due_at)
                     run.checkpoint_id = verification.checkpoint_id
                     run.verification_id = verification.id
                 else:
@@ -269,6 +269,10 @@ class Scheduler(object):
             except (exception.PlanNotFound, exception.QuotaExceeded,
                     operations.NothingToVerify) as exc:
                 run.status = operation_obj.FAILED
+                run.reason = exc.message
+                run.ended_at = wall
+            except operations.StillVerifying as exc:
+                run.status = operation_obj.SKIPPED
                 run.reason = exc.message
                 run.ended_at = wall
         run.create()

@@ -5,8 +5,10 @@ Each test drives ``Scheduler.tick()`` itself with a clock it moves, so no
 test waits for a trigger's minute to come.
 """
 
+import collections
 import datetime
 import os
+import random
 import shutil
 import threading
 
@@ -17,7 +19,11 @@ from karbor.conf import CONF
 from karbor import context
 from karbor.db import models
 from karbor import objects
+from karbor.objects import verify_cycle
 from karbor.services.operationengine import scheduler as scheduler_mod
+from karbor.services.protection.banks import file_system
+from karbor.services.protection.plugins.directory import backup
+from karbor.services.protection.plugins.directory import manifest as mf
 from karbor.tests.functional.helpers import create_plan
 from karbor.tests.functional.helpers import make_tree
 from karbor.tests.functional.helpers import protect
@@ -710,3 +716,190 @@ def test_runs_of_an_engine_without_a_service_row_are_left_alone(
     assert len(unknown.tick()) == 1
     unknown.stop()
     assert schedulers('engine-b', clock).adopt_orphans() == []
+
+
+# Verify cycles --------------------------------------------------------------
+
+HOURS = datetime.timedelta(hours=1)
+
+
+def _chunks_of(data_root, checkpoint_id):
+    """The chunk digests the checkpoint's manifests refer to."""
+    found = set()
+    area = data_root / 'bank' / 'checkpoints' / checkpoint_id / 'resources'
+    for manifest in area.glob('*/manifest'):
+        found |= mf.chunk_digests(mf.loads(manifest.read_bytes(),
+                                           str(manifest)))
+    return found
+
+
+class ChunkReads(object):
+    """Which chunks the bank hands out (the bank, watched, not faked)."""
+
+    def __init__(self, monkeypatch):
+        self.keys = []
+        real = file_system.FileSystemBank.get_object
+        reads = self
+
+        def get_object(bank, key):
+            if key.startswith('chunks/'):
+                reads.keys.append(key.rsplit('/', 1)[-1])
+            return real(bank, key)
+
+        monkeypatch.setattr(file_system.FileSystemBank, 'get_object',
+                            get_object)
+
+
+def _part_of(scope, digest):
+    place = verify_cycle.offset(digest)
+    (cycle,) = [part['cycle'] for part in scope['parts']
+                if part['from'] <= place < part['to']]
+    return cycle
+
+
+def test_a_verify_cycle_reads_every_chunk_once_per_cycle(
+        api, data_root, protection_service, schedulers, monkeypatch):
+    """The issue's case: cycle_days 3 over a plan of several checkpoints;
+    every chunk read once per cycle and within its three days, a byte
+    flipped in a chunk reported within one cycle, the chunks of a
+    checkpoint made mid-cycle read within three days, and runs missed
+    while the engine was down made up by the run after them."""
+    monkeypatch.setattr(backup, 'CHUNK_SIZE', 64 * 1024)
+    monkeypatch.setattr(backup, 'SMALL_FILE_LIMIT', 16 * 1024)
+    monkeypatch.setattr(backup, 'PACK_SIZE', 64 * 1024)
+    rng = random.Random(3)
+    files = {'f%02d.bin' % i: rng.randbytes(3 * 64 * 1024)
+             for i in range(10)}
+    top = make_tree('demo', 'ledger', dict(files, **{'a.txt': b'alpha\n'}))
+    plan = create_plan(api, ['ledger'])
+    made = [_protect_now(api, plan)['id']]
+    for index in range(3):
+        with open(os.path.join(top, 'f%02d.bin' % index), 'wb') as f:
+            f.write(rng.randbytes(3 * 64 * 1024))
+    made.append(_protect_now(api, plan)['id'])
+    with open(os.path.join(top, 'new.bin'), 'wb') as f:
+        f.write(rng.randbytes(2 * 64 * 1024))
+    made.append(_protect_now(api, plan)['id'])
+    referenced = set().union(*(_chunks_of(data_root, c) for c in made))
+    # 10 files of 3 chunks, a pack of the small file, 3 files changed,
+    # 1 file added.
+    assert len(referenced) == 30 + 1 + 9 + 2
+
+    trigger = create_trigger(api, '0 */6 * * *')
+    operation = create_operation(api, trigger['id'], plan['id'], 'verify',
+                                 cycle_days=3)
+    assert operation['operation_definition']['cycle_days'] == 3
+    assert operation['verify_cycle'] is None
+    due = operation_row(operation['id']).next_run_at
+    day = datetime.timedelta(days=1)
+    clock = FakeClock(due)
+    engine = schedulers('engine-a', clock)
+    reads = ChunkReads(monkeypatch)
+    # cycle -> [(due time of the run, digest)] of every chunk read.
+    read_in = collections.defaultdict(list)
+    verified = []
+
+    def run(step):
+        clock.set(due + step * 6 * HOURS + SECOND)
+        before = len(reads.keys)
+        started = [r for r in engine.tick() if r.status == 'started']
+        settle(engine)
+        for started_run in started:
+            verification = api.get('verifications/%s' % (
+                started_run.verification_id)).json_body['verification']
+            assert verification['scope']['result'], verification
+            verified.append(verification)
+            for digest in reads.keys[before:]:
+                read_in[_part_of(verification['scope'], digest)].append(
+                    (started_run.due_at, digest))
+        return started
+
+    def cycle_row():
+        return api.get('scheduled_operations/%s' % operation['id']).json_body[
+            'scheduled_operation']['verify_cycle']
+
+    # Cycle 0: twelve runs, six hours apart.
+    for step in range(12):
+        (started,) = run(step)
+        if step == 5:
+            shown = cycle_row()
+            assert (shown['number'], shown['status'], shown['runs']) == (
+                0, 'reading', 6)
+            assert shown['chunks'] == len(referenced)
+            assert shown['chunks_read'] + shown['chunks_left'] == \
+                len(referenced)
+            assert 0 < shown['chunks_read'] < len(referenced)
+            assert datetime.datetime.fromisoformat(
+                shown['started_at']) == due
+            assert datetime.datetime.fromisoformat(
+                shown['ends_at']) == due + 3 * day
+            # The run due at +66 h reads what falls due before +72 h.
+            assert datetime.datetime.fromisoformat(
+                shown['expected_completion']) == due + 66 * HOURS
+    digests = [digest for _, digest in read_in[0]]
+    assert sorted(digests) == sorted(referenced)
+    assert all(due <= at < due + 3 * day for at, _ in read_in[0])
+    shown = cycle_row()
+    assert (shown['number'], shown['status'], shown['chunks_read'],
+            shown['chunks_left'], shown['runs']) == (
+        0, 'complete', len(referenced), 0, 12)
+    # Each run wrote its verification (of the newest checkpoint) and a
+    # verify log carrying the operation's id.
+    assert {v['checkpoint_id'] for v in verified} == {made[-1]}
+    assert {v['status'] for v in verified} == {'success'}
+    logged = logs(api, '?scheduled_operation_id=%s&limit=100' %
+                  operation['id'])
+    assert sorted(row['verification_id'] for row in logged) == sorted(
+        v['id'] for v in verified)
+    assert {row['operation_type'] for row in logged} == {'verify'}
+    assert sum(row['extra_info']['cycle']['parts'][0]['chunks_read']
+               for row in logged) == len(referenced)
+
+    # Cycle 1: a byte flipped in one chunk is found within the cycle; a
+    # checkpoint made mid-cycle has its chunks read within three days.
+    flipped = sorted(referenced)[17]
+    path = data_root / 'bank' / 'chunks' / 'demo' / flipped[:2] / flipped
+    original = path.read_bytes()
+    path.write_bytes(original[:100] + bytes([original[100] ^ 1]) +
+                     original[101:])
+    verified.clear()
+    for step in range(12, 24):
+        if step == 18:
+            with open(os.path.join(top, 'later.bin'), 'wb') as f:
+                f.write(rng.randbytes(3 * 64 * 1024))
+            made.append(_protect_now(api, plan)['id'])
+            added = _chunks_of(data_root, made[-1]) - referenced
+            assert len(added) == 3
+            added_at = due + 17 * 6 * HOURS
+        run(step)
+    (failed,) = [v for v in verified if v['status'] == 'error']
+    (reason,) = failed['resources_reason'].values()
+    assert 'corrupt chunk %s' % flipped in reason
+    shown = cycle_row()
+    assert (shown['number'], shown['status'], shown['chunks_damaged']) == (
+        1, 'complete', 1)
+    assert sorted(d for _, d in read_in[1] if d not in added) == sorted(
+        referenced)
+    path.write_bytes(original)
+
+    # Cycle 2: the engine is down from +6 h to +30 h into it; the run after
+    # reads what the missed ones would have.
+    for step in list(range(24, 26)) + list(range(30, 36)):
+        run(step)
+    runs = runs_of(operation['id'])
+    # (The missed runs are recorded as one skip, replaced by the +30 h.)
+    assert [r.status for r in runs if r.due_at >= due + 6 * day] == [
+        'succeeded'] * 2 + ['skipped'] + ['succeeded'] * 6
+    everything = referenced | added
+    assert sorted(d for _, d in read_in[2]) == sorted(everything)
+    assert all(due + 6 * day <= at < due + 9 * day for at, _ in read_in[2])
+    for digest in added:
+        first = min(at for at, d in read_in[1] + read_in[2] if d == digest)
+        assert first - added_at <= 3 * day
+    shown = cycle_row()
+    assert (shown['number'], shown['status'], shown['chunks_read'],
+            shown['chunks_damaged']) == (2, 'complete', len(everything), 0)
+    cycles = objects.VerifyCycle.list_of(context.get_admin_context(),
+                                         operation['id'])
+    assert [(c.number, c.status) for c in cycles] == [
+        (2, 'complete'), (1, 'complete'), (0, 'complete')]

@@ -308,6 +308,17 @@ def test_definition_as_the_openstack_clis_text(api, plan):
         'OS::Nova::Server': {}}}}, 400, 'parameters'),
     ({'operation_type': 'verify', 'definition': {'parameters': []}}, 400,
      'parameters'),
+    ({'definition': {'cycle_days': 3}}, 400, 'cycle_days'),
+    ({'operation_type': 'verify', 'definition': {'cycle_days': 0}}, 400,
+     'operation_definition/cycle_days'),
+    ({'operation_type': 'verify', 'definition': {'cycle_days': 'week'}}, 400,
+     'operation_definition/cycle_days'),
+    ({'operation_type': 'verify', 'definition': {'cycle_days': 2.5}}, 400,
+     'cycle_days'),
+    ({'operation_type': 'verify', 'definition': {
+        'cycle_days': 3, 'parameters': {
+            'OS::Karbor::Directory': {'mode': 'quick'}}}}, 400,
+     'operation_definition/parameters'),
 ])
 def test_bad_scheduled_operations(api, plan, change, status, field):
     trigger = create_trigger(api)
@@ -325,6 +336,37 @@ def test_bad_scheduled_operations(api, plan, change, status, field):
     assert res.status_code == status, res.json_body
     assert field in message(res)
     assert api.get('scheduled_operations').json_body['operations'] == []
+
+
+@pytest.mark.parametrize('pattern,days,status', [
+    ('0 * * * *', 1, 200),
+    ('0 3 * * *', 1, 200),
+    ('0 3 */2 * *', 1, 400),
+    ('0 0 * * 0', 3, 400),
+    ('0 0 * * 0', 7, 200),
+    # Weekdays only: Friday to Monday is three days.
+    ('0 9 * * 1-5', 2, 400),
+    ('0 9 * * 1-5', 3, 200),
+])
+def test_a_cycle_needs_a_run_at_least_every_cycle_days(api, plan, pattern,
+                                                       days, status):
+    trigger = create_trigger(api, pattern)
+    res = api.post('scheduled_operations', {'scheduled_operation': {
+        'name': 'cycle', 'operation_type': 'verify',
+        'trigger_id': trigger['id'],
+        'operation_definition': {'provider_id': PROVIDER,
+                                 'plan_id': plan['id'],
+                                 # As the karbor CLI sends it.
+                                 'cycle_days': str(days)}}})
+    assert res.status_code == status, res.json_body
+    if status == 400:
+        assert 'operation_definition/cycle_days' in message(res)
+        assert 'at least once every cycle_days days' in message(res)
+        assert api.get('scheduled_operations').json_body['operations'] == []
+    else:
+        shown = res.json_body['scheduled_operation']
+        assert shown['operation_definition']['cycle_days'] == days
+        assert shown['verify_cycle'] is None
 
 
 def test_plan_of_another_provider_is_refused(api, plan, db):

@@ -2,12 +2,14 @@
 
 import datetime
 import os
+import random
 import uuid
 
 import pytest
 
 from karbor import context
 from karbor import objects
+from karbor.services.protection.plugins.directory import backup
 from karbor.tests.functional.helpers import create_plan
 from karbor.tests.functional.helpers import DIRECTORY
 from karbor.tests.functional.helpers import make_tree
@@ -369,3 +371,42 @@ def test_compare_with_the_source(api, checkpoint):
     shown = _checkpoint_view(api, checkpoint['id'])
     assert shown['last_verification_status'] == 'error'
     assert shown['last_verification_id'] == result['id']
+
+
+def test_ten_damaged_chunks_are_counted_ten(api, protection, data_root,
+                                            monkeypatch):
+    """The issue's case: a verification counts every damaged chunk, not
+    only the first, and names the first few with their files."""
+    monkeypatch.setattr(backup, 'CHUNK_SIZE', 64 * 1024)
+    monkeypatch.setattr(backup, 'SMALL_FILE_LIMIT', 16 * 1024)
+    monkeypatch.setattr(backup, 'PACK_SIZE', 64 * 1024)
+    rng = random.Random(10)
+    make_tree('demo', 'many', {
+        'a.txt': b'alpha\n',
+        **{'f%02d.bin' % i: rng.randbytes(2 * 64 * 1024)
+           for i in range(8)}})
+    plan = create_plan(api, ['many'])
+    checkpoint = protect(api, plan['id'])
+    chunks = _bank_chunks(data_root)
+    assert len(chunks) == 17
+    damaged = chunks[:10]
+    for path in damaged[:4]:
+        os.unlink(path)
+    for path in damaged[4:]:
+        with open(path, 'r+b') as f:
+            old = f.read(1)
+            f.seek(0)
+            f.write(bytes([old[0] ^ 0xff]))
+    result = verify(api, checkpoint['id'])
+    assert result['status'] == 'error'
+    (reason,) = result['resources_reason'].values()
+    assert reason.startswith('10 chunks of 17 damaged (4 missing, 6 '
+                             'corrupt): ')
+    assert 'and 5 more damaged chunks' in reason
+    assert 'file f' in reason
+    (log,) = api.get('operation_logs?operation_type=verify').json_body[
+        'operation_logs']
+    info = log['extra_info']
+    assert (info['chunks_damaged'], info['chunks_missing'],
+            info['chunks_corrupt'], info['chunks_checked']) == (10, 4, 6, 17)
+    assert info['bytes_read'] > 0 and 'throughput_mb_s' in info

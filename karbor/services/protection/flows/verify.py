@@ -9,7 +9,17 @@ per resource (status ``error`` and a reason naming what is damaged), so
 one damaged resource does not stop the others from being checked; an
 exception reverts the flow, and InitiateVerify's revert ends the
 verification and its log in ``error``.
+
+A run of a verify cycle (a verification with a ``scope``) verifies the
+resources of every checkpoint its scope lists, not only of its own: each
+resource's hook gets them from ``verification.scope`` (a CycleScope),
+which also sees that each chunk is read once however many resources and
+checkpoints refer to it. What it read is recorded in the verification's
+scope (``result``) when the flow completes; a verification that failed
+before reading records nothing, and its part is read by the next run.
 """
+
+import threading
 
 import datetime
 
@@ -22,6 +32,7 @@ from karbor import exception
 from karbor.objects import checkpoint as checkpoint_obj
 from karbor.objects import operation_log
 from karbor.objects import verification as verification_obj
+from karbor.objects import verify_cycle
 from karbor.services.protection import checkpoint as bank_checkpoint
 from karbor.services.protection.flows import engine
 from karbor.services.protection.flows import resources as resource_flow
@@ -35,9 +46,89 @@ SKIPPED = 'skipped'
 class VerifyRequest(object):
     """What verify hooks get as ``verification``."""
 
-    def __init__(self, row):
+    def __init__(self, row, scope=None):
         self.id = row.id
         self.parameters = row.parameters or {}
+        self.scope = scope
+
+
+class CycleScope(object):
+    """The part of a plan's chunks a run of a verify cycle reads.
+
+    Shared by the hooks of every resource of the verification (they may
+    run at once): a chunk in the scope's parts is read by the first hook
+    that claims it, and every chunk any of them saw is counted for what
+    the cycle has left.
+    """
+
+    def __init__(self, spec, checkpoints, skipped=()):
+        self.spec = spec
+        # Bank checkpoints, the newest (the verification's own) first.
+        self.checkpoints = checkpoints
+        # The listed checkpoints gone from the bank since the run began.
+        self.skipped = list(skipped)
+        self.parts = spec['parts']
+        self._left_from = spec['to'] % verify_cycle.SPACE
+        self._lock = threading.Lock()
+        self._claimed = {}
+        self._seen = set()
+        self._read = [0] * len(self.parts)
+        self._damaged = [0] * len(self.parts)
+
+    def __str__(self):
+        return ', '.join(
+            'cycle %d offsets %d-%d' % (p['cycle'], p['from'], p['to'])
+            for p in self.parts) or 'nothing due'
+
+    def checkpoints_with(self, resource):
+        """The scope's checkpoints that protected ``resource``."""
+        key = (resource.type, resource.id)
+        return [checkpoint for checkpoint in self.checkpoints
+                if any((node.value.type, node.value.id) == key
+                       for node in resource_mod.walk(
+                           checkpoint.resource_graph))]
+
+    def _part_of(self, digest):
+        place = verify_cycle.offset(digest)
+        for index, part in enumerate(self.parts):
+            if part['from'] <= place < part['to']:
+                return index
+        return None
+
+    def note(self, digests):
+        with self._lock:
+            self._seen.update(digests)
+
+    def claim(self, digest):
+        """True if the caller is to read this chunk (once per scope)."""
+        index = self._part_of(digest)
+        if index is None:
+            return False
+        with self._lock:
+            if digest in self._claimed:
+                return False
+            self._claimed[digest] = index
+            self._read[index] += 1
+            return True
+
+    def damaged(self, digest):
+        with self._lock:
+            index = self._claimed.get(digest)
+            if index is not None:
+                self._damaged[index] += 1
+
+    def result(self):
+        with self._lock:
+            return {
+                'chunks': len(self._seen),
+                'chunks_left': sum(
+                    1 for digest in self._seen
+                    if verify_cycle.offset(digest) >= self._left_from),
+                'checkpoints_skipped': self.skipped,
+                'parts': [{'chunks_read': read, 'chunks_damaged': damaged}
+                          for read, damaged in zip(self._read,
+                                                   self._damaged)],
+            }
 
 
 def _log_ids(row, checkpoint, scheduled_operation_id=None):
@@ -71,21 +162,25 @@ class InitiateVerify(task.Task):
 
 class CompleteVerify(task.Task):
 
-    def execute(self, verification_row, report, operation_log):
+    def execute(self, verification_row, report, operation_log,
+                operation_kwargs):
         report.finish('success')
         problems = ['%s %s: %s' % (r.get('type'), rid, r.get('reason'))
                     for rid, r in sorted(report.snapshot().items())
                     if r.get('status') != 'success']
+        scope = operation_kwargs['verification'].scope
+        read = scope.result() if scope is not None else None
         succeeded = not problems
         engine.end_log(operation_log, report, succeeded,
                        None if succeeded else '; '.join(problems),
-                       overall=_overall(operation_log))
+                       overall=_overall(operation_log, read))
         _record(verification_row, verification_obj.SUCCESS if succeeded
-                else verification_obj.ERROR, report)
+                else verification_obj.ERROR, report, read)
 
 
-def _overall(log):
-    """The verification's own duration and throughput, for its log.
+def _overall(log, read=None):
+    """The verification's own duration and throughput, for its log (and
+    what a run of a verify cycle read, counted once over its resources).
 
     The resources are verified one after the other or at once: their
     durations and rates do not add up, their bytes and chunks do.
@@ -98,18 +193,23 @@ def _overall(log):
             started = started.astimezone(
                 datetime.timezone.utc).replace(tzinfo=None)
         seconds = max((models.utcnow() - started).total_seconds(), 1e-3)
-        return {'duration_seconds': round(seconds, 3),
-                'throughput_mb_s': round(
-                    summed.get('bytes_read', 0) / 1e6 / seconds, 1)}
+        overall = {'duration_seconds': round(seconds, 3),
+                   'throughput_mb_s': round(
+                       summed.get('bytes_read', 0) / 1e6 / seconds, 1)}
+        if read is not None:
+            overall['cycle'] = read
+        return overall
     return figures
 
 
-def _record(row, status, report):
+def _record(row, status, report, read=None):
     statuses, reasons = engine.keyed_outcomes(report)
-    if row.conditional_update(
-            {'status': status, 'resources_status': statuses,
-             'resources_reason': reasons},
-            {'status': verification_obj.VERIFYING}):
+    values = {'status': status, 'resources_status': statuses,
+              'resources_reason': reasons}
+    if read is not None:
+        values['scope'] = dict(row.scope, result=read)
+    if row.conditional_update(values,
+                              {'status': verification_obj.VERIFYING}):
         _note_on_checkpoint(row)
 
 
@@ -152,6 +252,13 @@ def run(context, row, provider, bank, scheduled_operation_id=None):
                 reason='the metadata %s of checkpoint %s is corrupt: %s' % (
                     bank_checkpoint.metadata_key(row.checkpoint_id),
                     row.checkpoint_id, exc))
+        scope = None
+        if row.scope:
+            scope = _scope(bank, row, checkpoint)
+            # Every resource of every listed checkpoint, once (the flow
+            # builder and walk() take each resource once).
+            graph = [node for each in scope.checkpoints
+                     for node in each.resource_graph]
         report = resource_mod.OperationReport(
             node.value for node in resource_mod.walk(graph))
         plugins = {}
@@ -181,4 +288,31 @@ def run(context, row, provider, bank, scheduled_operation_id=None):
         {'verification_row': row, 'checkpoint': checkpoint,
          'context': context, 'report': report,
          'scheduled_operation_id': scheduled_operation_id,
-         'operation_kwargs': {'verification': VerifyRequest(row)}})
+         'operation_kwargs': {'verification': VerifyRequest(row, scope)}})
+
+
+def _scope(bank, row, checkpoint):
+    """The CycleScope of a run of a verify cycle.
+
+    A listed checkpoint deleted since the run was planned is skipped (its
+    chunks no other checkpoint uses are being deleted too); one whose
+    metadata is damaged fails the verification, as the newest one's does.
+    """
+    checkpoints, skipped = [checkpoint], []
+    for checkpoint_id in row.scope.get('checkpoints') or ():
+        if checkpoint_id == checkpoint.id:
+            continue
+        try:
+            loaded = bank_checkpoint.Checkpoint.load(bank, checkpoint_id)
+            loaded.resource_graph
+        except exception.CheckpointNotFound:
+            skipped.append(checkpoint_id)
+            continue
+        except (ValueError, TypeError, KeyError, AttributeError,
+                exception.Invalid) as exc:
+            raise exception.CheckpointOperationFailed(
+                reason='the metadata %s of checkpoint %s is corrupt: %s' % (
+                    bank_checkpoint.metadata_key(checkpoint_id),
+                    checkpoint_id, exc))
+        checkpoints.append(loaded)
+    return CycleScope(row.scope, checkpoints, skipped)

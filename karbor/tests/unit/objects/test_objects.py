@@ -9,6 +9,7 @@ from oslo_versionedobjects import fixture
 
 from karbor.objects import base
 from karbor.objects import checkpoint
+from karbor.objects import verification
 
 EXPECTED_FINGERPRINTS = {
     'Checkpoint': '1.1-151f795ef12317ed3d32b736ee8574b1',
@@ -19,7 +20,8 @@ EXPECTED_FINGERPRINTS = {
     'ScheduledOperationRun': '1.1-6bee7b6887f809120d912180af1bf4c0',
     'Service': '1.0-4837d1814f40021b49fc58023af058f3',
     'Trigger': '1.0-c4dba4ec3d33b3c0588a4e4d91c940b1',
-    'Verification': '1.0-ba3dc8668aa5366d0d46b97cd16c1e38',
+    'Verification': '1.1-54f19fcc82c1c262fdfc8827edf939b8',
+    'VerifyCycle': '1.0-29020bba58084b4cb7c485e4eef1d8ae',
 }
 
 
@@ -46,3 +48,12 @@ def test_checkpoint_1_0_has_no_last_verification():
                 'last_verified_at'} & set(old)
     new = obj.obj_to_primitive()['karbor_object.data']
     assert new['last_verification_id'] == 'x'
+
+
+def test_verification_1_0_has_no_scope():
+    obj = verification.Verification(id='v', project_id='p', scope={
+        'parts': []})
+    old = obj.obj_to_primitive(target_version='1.0')['karbor_object.data']
+    assert 'scope' not in old
+    assert obj.obj_to_primitive()['karbor_object.data']['scope'] == {
+        'parts': []}

@@ -245,7 +245,9 @@ class VerifyOperation(base.Operation):
         try:
             vfy.verify(self.plugin.bank, checkpoint, resource, parameters,
                        report,
-                       workers=vfy.default_workers(CONF.directory.workers))
+                       workers=vfy.default_workers(CONF.directory.workers),
+                       scope=getattr(kwargs.get('verification'), 'scope',
+                                     None))
         except Exception as exc:
             _report_failure(report, resource, exc)
             raise

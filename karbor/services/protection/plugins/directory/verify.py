@@ -26,6 +26,12 @@ and the counts, while the other resources of the checkpoint are still
 verified. Every chunk is checked: the counts cover all the damage, not
 only the first found.
 
+A run of a verify cycle (``scope``, see flows.verify.CycleScope) checks
+the metadata and manifest of the resource in every checkpoint of its
+scope that protected it, and reads, as ``full`` does, the chunks of all
+those manifests that fall into the scope's part of the cycle and that no
+other resource of the verification read already.
+
 Chunks are checked by a bounded pool of threads (hashlib releases the GIL
 while hashing a large buffer, the bank's reads release it while reading).
 Memory stays bounded: a chunk is held only while it is hashed, and the
@@ -258,11 +264,16 @@ class Verifier(object):
 
     def __init__(self, bank, checkpoint, resource, mode=FULL, workers=4,
                  report=None, max_in_flight=MAX_IN_FLIGHT, subset=None,
-                 excludes=()):
+                 excludes=(), scope=None):
         if mode not in MODES:
             raise exception.Invalid('Unknown verify mode %r; use one of %s'
                                     % (mode, ', '.join(MODES)))
-        if mode == SUBSET:
+        # A run of a verify cycle: its part of the chunks of the scope's
+        # checkpoints, whatever the parameters say.
+        self.scope = scope
+        if scope is not None:
+            mode, subset = SUBSET, None
+        elif mode == SUBSET:
             if subset is None:
                 raise exception.Invalid('The subset mode needs a subset, '
                                         'e.g. "1/4" or "10%"')
@@ -297,6 +308,8 @@ class Verifier(object):
         self._progress_at = 0.0
         self.manifest_sha256_checked = False
         self._manifest_intact = False
+        # Of a run of a verify cycle: the checkpoints it indexed.
+        self.checkpoints_verified = 0
 
     # Metadata ----------------------------------------------------------
     def _check_metadata(self):
@@ -450,6 +463,8 @@ class Verifier(object):
     def _damage(self, chunk, kind, detail):
         with self._lock:
             self.damaged[chunk.digest] = (kind, detail)
+        if self.scope is not None:
+            self.scope.damaged(chunk.digest)
 
     def _checked(self, count=1, read=0, content=False):
         with self._lock:
@@ -541,6 +556,9 @@ class Verifier(object):
         chunks = list(self.chunks.values())
         if self.subset is not None:
             chunks = [c for c in chunks if self.subset.selects(c.digest)]
+        elif self.scope is not None:
+            self.scope.note(self.chunks)
+            chunks = [c for c in chunks if self.scope.claim(c.digest)]
         self.selected = len(chunks)
         if not chunks:
             return
@@ -594,6 +612,19 @@ class Verifier(object):
                     _plural(len(unchecked), 'file'),
                     files_phrase(unchecked, len(unchecked))))
 
+    # A run of a verify cycle -------------------------------------------
+    def _index_scope(self):
+        """The chunks of the resource in every checkpoint of the scope;
+        a damaged metadata or manifest is a problem of its checkpoint."""
+        for checkpoint in self.scope.checkpoints_with(self.resource):
+            self.checkpoint = checkpoint
+            self.checkpoints_verified += 1
+            try:
+                saved = self._check_metadata()
+                self._index(self._load_manifest(saved))
+            except _Fatal as exc:
+                self.problems.append(str(exc))
+
     # The outcome -------------------------------------------------------
     def _chunk_problem(self):
         if not self.damaged:
@@ -615,9 +646,9 @@ class Verifier(object):
         summary = ', '.join('%d %s' % (counts[kind], kind)
                             for kind in KINDS if counts[kind])
         among = '%d' % len(self.chunks)
-        if self.subset is not None:
+        if self.subset is not None or self.scope is not None:
             among = '%d checked (subset %s of %d)' % (
-                self.selected, self.subset, len(self.chunks))
+                self.selected, self.subset or self.scope, len(self.chunks))
         return '%s of %s damaged (%s): %s' % (
             _plural(len(damaged), 'chunk'), among, summary,
             '; '.join(parts))
@@ -652,9 +683,11 @@ class Verifier(object):
             'files_mismatched': len(self.mismatched),
             'manifest_sha256_checked': self.manifest_sha256_checked,
         }
-        if self.subset is not None:
-            info['subset'] = str(self.subset)
+        if self.subset is not None or self.scope is not None:
+            info['subset'] = str(self.subset or self.scope)
             info['chunks_selected'] = self.selected
+        if self.scope is not None:
+            info['checkpoints'] = self.checkpoints_verified
         if self.comparison is not None:
             info.update(self.comparison.extra_info())
             info['bytes_read'] += self.comparison.bytes_read
@@ -665,14 +698,18 @@ class Verifier(object):
     def run(self):
         started = time.monotonic()
         try:
-            saved = self._check_metadata()
-            manifest = self._load_manifest(saved)
-            if self.mode == COMPARE:
-                self._compare(manifest)
-            else:
-                self._index(manifest)
-                manifest = None
+            if self.scope is not None:
+                self._index_scope()
                 self._check_chunks()
+            else:
+                saved = self._check_metadata()
+                manifest = self._load_manifest(saved)
+                if self.mode == COMPARE:
+                    self._compare(manifest)
+                else:
+                    self._index(manifest)
+                    manifest = None
+                    self._check_chunks()
         except _Fatal as exc:
             self.problems.append(str(exc))
         problems = self.problems[:REASON_PROBLEMS]
@@ -687,12 +724,15 @@ class Verifier(object):
                             notes=self.notes)
 
 
-def verify(bank, checkpoint, resource, parameters, report, workers=4):
+def verify(bank, checkpoint, resource, parameters, report, workers=4,
+           scope=None):
     """The verify hook's work: check, then report (never raise) damage.
 
     Returns the VerifyResult.
     """
     mode = (parameters or {}).get('mode') or FULL
+    if scope is not None:
+        mode, parameters = SUBSET, {}
     excludes = ()
     if mode == COMPARE:
         excludes = backup.parse_excludes(_plan_parameters(
@@ -700,7 +740,7 @@ def verify(bank, checkpoint, resource, parameters, report, workers=4):
     verifier = Verifier(bank, checkpoint, resource, mode=mode,
                         workers=workers, report=report,
                         subset=(parameters or {}).get('subset'),
-                        excludes=excludes)
+                        excludes=excludes, scope=scope)
     result = verifier.run()
     info = result.extra_info
     if result.ok:
