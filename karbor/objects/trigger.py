@@ -9,6 +9,7 @@ from sqlalchemy import update
 from karbor.db import models
 from karbor.db import session as db
 from karbor import exception
+from karbor import objects
 from karbor.objects import base
 
 TIME = 'time'
@@ -53,6 +54,17 @@ class Trigger(base.ProjectObject, base.TimestampedObject,
                        models.ScheduledOperation.deleted.is_(False))
                 .values(next_run_at=next_run_at,
                         updated_at=models.utcnow()))
+
+    def users(self):
+        """The live scheduled operations that use the trigger."""
+        model = models.ScheduledOperation
+        with db.reader.using(self._context) as session:
+            rows = session.execute(
+                select(model).where(model.trigger_id == self.id,
+                                    model.deleted.is_(False))
+            ).scalars().all()
+            return [objects.ScheduledOperation.from_db(self._context, row)
+                    for row in rows]
 
     def destroy_unused(self):
         """Soft-delete the trigger unless a scheduled operation uses it.

@@ -5,8 +5,6 @@ The operation engine runs them (karbor.services.operationengine); this
 API only records what to run and shows how the last run went.
 """
 
-import datetime
-
 from oslo_utils import uuidutils
 
 from karbor.api import listing
@@ -195,26 +193,6 @@ def _trigger(ctx, trigger_id):
     return trigger
 
 
-def _check_cycle(definition, trigger):
-    """400 unless the trigger runs at least once every cycle_days days
-    (a cycle's runs could not read all of it otherwise)."""
-    days = definition.get('cycle_days')
-    if days is None:
-        return
-    length = datetime.timedelta(days=days)
-    runs = timetrigger.TimeTrigger(trigger.properties).runs_after(
-        models.utcnow(), timetrigger.SAMPLE_RUNS)
-    for earlier, later in zip(runs, runs[1:]):
-        if later - earlier > length:
-            raise exception.InvalidInput(
-                field='%s/cycle_days' % _DEFINITION,
-                reason='trigger %s runs at %s and next at %s, more than '
-                       '%d day(s) apart: it must run at least once every '
-                       'cycle_days days' % (
-                           trigger.id, timetrigger.format_time(earlier),
-                           timetrigger.format_time(later), days))
-
-
 def _next_run(trigger):
     return timetrigger.TimeTrigger(trigger.properties).next_after(
         models.utcnow())
@@ -232,7 +210,10 @@ def create(req):
     definition = _checked_definition(ctx, body['operation_type'],
                                      body['operation_definition'])
     trigger = _trigger(ctx, body['trigger_id'])
-    _check_cycle(definition, trigger)
+    if 'cycle_days' in definition:
+        timetrigger.check_runs_every(
+            trigger.properties, definition['cycle_days'], models.utcnow(),
+            '%s/cycle_days' % _DEFINITION, 'trigger %s' % trigger.id)
     enabled = body.get('enabled', True)
     operation = objects.ScheduledOperation(
         ctx, id=uuidutils.generate_uuid(), project_id=ctx.project_id,

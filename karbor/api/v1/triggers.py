@@ -77,8 +77,9 @@ def update(req):
     """PUT /v1/{project_id}/triggers/{trigger_id} -> 200; 400; 404.
 
     The properties given replace the stored ones of the same name; the
-    whole is checked again. Operations using the trigger are rescheduled
-    to its new next run.
+    whole is checked again, and refused (400) if a verify operation using
+    the trigger could no longer read its cycle in time. Operations using
+    the trigger are rescheduled to its new next run.
     """
     ctx = middleware.project_context(req)
     policy.authorize(ctx, trigger_policies.UPDATE)
@@ -92,6 +93,13 @@ def update(req):
     now = models.utcnow()
     trigger.properties = timetrigger.check_properties(
         dict(trigger.properties, **body['properties']), now)
+    for operation in trigger.users():
+        days = operation.operation_definition.get('cycle_days')
+        if days:
+            timetrigger.check_runs_every(
+                trigger.properties, days, now, 'trigger_info/properties',
+                'scheduled operation %s verifies in cycles of %d day(s)' %
+                (operation.id, days))
     trigger.save_and_reschedule(
         timetrigger.TimeTrigger(trigger.properties).next_after(now))
     return {'trigger_info': view(trigger)}

@@ -332,3 +332,21 @@ def check_properties(properties, now, field='trigger_info/properties'):
                            format_time(earlier), format_time(later), gap,
                            minimum))
     return stored
+
+
+def check_runs_every(properties, days, now, field, what):
+    """InvalidInput (400) naming ``field`` unless the trigger of stored
+    ``properties`` runs at least once every ``days`` days: a verify cycle
+    of that many days could not be read in time otherwise. ``what``
+    names the operation or trigger concerned in the message."""
+    length = datetime.timedelta(days=days)
+    runs = TimeTrigger(properties).runs_after(now, SAMPLE_RUNS)
+    for earlier, later in zip(runs, runs[1:]):
+        if later - earlier > length:
+            raise exception.InvalidInput(
+                field=field,
+                reason='%s: the trigger runs at %s and next at %s, more '
+                       'than %d day(s) apart, and must run at least once '
+                       'every cycle_days days' % (
+                           what, format_time(earlier), format_time(later),
+                           days))

@@ -361,12 +361,30 @@ def test_a_cycle_needs_a_run_at_least_every_cycle_days(api, plan, pattern,
     assert res.status_code == status, res.json_body
     if status == 400:
         assert 'operation_definition/cycle_days' in message(res)
-        assert 'at least once every cycle_days days' in message(res)
+        assert 'must run at least once every cycle_days days' in message(
+            res)
         assert api.get('scheduled_operations').json_body['operations'] == []
     else:
         shown = res.json_body['scheduled_operation']
         assert shown['operation_definition']['cycle_days'] == days
         assert shown['verify_cycle'] is None
+
+
+def test_a_trigger_used_by_a_cycle_keeps_running_often_enough(api, plan):
+    trigger = create_trigger(api, '0 3 * * *')
+    operation = create_operation(api, trigger['id'], plan['id'], 'verify',
+                                 cycle_days=2)
+    path = 'triggers/%s' % trigger['id']
+    res = api.put(path, {'trigger_info': {'properties': {
+        'pattern': '0 3 * * 1'}}})
+    assert res.status_code == 400, res.json_body
+    assert 'trigger_info/properties' in message(res)
+    assert operation['id'] in message(res)
+    assert api.get(path).json_body['trigger_info']['properties'][
+        'pattern'] == '0 3 * * *'
+    res = api.put(path, {'trigger_info': {'properties': {
+        'pattern': '0 */12 * * *'}}})
+    assert res.status_code == 200, res.json_body
 
 
 def test_plan_of_another_provider_is_refused(api, plan, db):

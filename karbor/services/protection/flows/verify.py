@@ -68,7 +68,11 @@ class CycleScope(object):
         # The listed checkpoints gone from the bank since the run began.
         self.skipped = list(skipped)
         self.parts = spec['parts']
-        self._left_from = spec['to'] % verify_cycle.SPACE
+        # The offset where the sweep stands in its cycle after this run
+        # (the end, not the start of the next, when it ends a cycle).
+        to = spec['to']
+        self._left_from = to - max(0, to - 1) // verify_cycle.SPACE * \
+            verify_cycle.SPACE
         self._lock = threading.Lock()
         self._claimed = {}
         self._seen = set()

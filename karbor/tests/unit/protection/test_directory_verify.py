@@ -901,3 +901,91 @@ def test_compare_of_a_directory_gone_from_the_source(root, bank, plugin):
     os.rename(str(top), str(root / PROJECT / 'elsewhere'))
     record = run_verify(plugin, checkpoint, resource, 'compare')
     assert_error(record, 'the directory is no longer at the source')
+
+
+# Runs of verify cycles ------------------------------------------------------
+
+def test_a_cycle_run_reads_each_chunk_of_its_scope_once(root, tmp_path):
+    """Two directories with the same files, in two checkpoints, the second
+    with one more file: a run over the whole cycle reads every chunk of
+    either once; two half runs split them by offset."""
+    from karbor.objects import verify_cycle
+    from karbor.services.protection.flows import verify as verify_flow
+    bank = CountingBank(str(tmp_path / 'bank'))
+    plugin = protection.DirectoryProtectionPlugin(bank=bank)
+    rng = random.Random(5)
+    content = {'f%d.bin' % i: rng.randbytes(3 * backup.CHUNK_SIZE)
+               for i in range(4)}
+    for name in ('left', 'right'):
+        top = root / PROJECT / name
+        top.mkdir(parents=True)
+        for rel, data in content.items():
+            (top / rel).write_bytes(data)
+    older, resources = protect(root, plugin, names=('left', 'right'))
+    (root / PROJECT / 'right' / 'more.bin').write_bytes(
+        rng.randbytes(2 * backup.CHUNK_SIZE))
+    newer, _ = protect(root, plugin, names=('left', 'right'))
+    everything = set()
+    for checkpoint in (older, newer):
+        for resource in resources:
+            everything |= set(files_of(load_manifest(bank, checkpoint,
+                                                     resource)))
+    assert len(everything) == 12 + 2
+
+    def run(parts, to):
+        scope = verify_flow.CycleScope(
+            {'parts': parts, 'to': to}, [newer, older])
+        verification = type('V', (), {'id': 'v', 'parameters': {},
+                                      'scope': scope})()
+        report = resource_mod.OperationReport(resources)
+        bank.gets.clear()
+        for resource in resources:
+            report.update(resource, status='running')
+            plugin.get_verify_operation(resource).on_main(
+                checkpoint=newer, resource=resource, context=None,
+                parameters={'mode': 'quick'}, report=report,
+                verification=verification)
+        return scope.result(), report, dict(bank.gets)
+
+    space = verify_cycle.SPACE
+    result, report, gets = run([{'cycle': 0, 'from': 0, 'to': space}],
+                               space)
+    assert sorted(gets) == sorted(mf.chunk_key(PROJECT, d)
+                                  for d in everything)
+    assert set(gets.values()) == {1}
+    assert result == {'chunks': 14, 'chunks_left': 0,
+                      'checkpoints_skipped': [],
+                      'parts': [{'chunks_read': 14, 'chunks_damaged': 0}]}
+    for resource in resources:
+        record = report.get(resource.id)
+        assert record['status'] == 'running', record
+        info = record['extra_info']
+        assert (info['mode'], info['manifests']) == ('subset', 2)
+    # The two resources' reads add up to all chunks, each read once.
+    assert sum(report.get(r.id)['extra_info']['chunks_selected']
+               for r in resources) == 14
+
+    half = space // 2
+    first, _, first_gets = run([{'cycle': 1, 'from': 0, 'to': half}], half)
+    second, _, second_gets = run([{'cycle': 1, 'from': half, 'to': space}],
+                                 space)
+    assert not set(first_gets) & set(second_gets)
+    assert set(first_gets) | set(second_gets) == set(gets)
+    assert first['chunks_left'] == len(second_gets)
+    for key in first_gets:
+        assert verify_cycle.offset(key.rsplit('/', 1)[-1]) < half
+
+    # A damaged chunk is counted once, in the part it belongs to.
+    victim = sorted(everything)[0]
+    flip(chunk_path(bank, victim), 10)
+    part = 0 if verify_cycle.offset(victim) < half else 1
+    parts = [{'cycle': 2, 'from': 0, 'to': half},
+             {'cycle': 2, 'from': half, 'to': space}]
+    result, report, _ = run(parts, space)
+    assert [p['chunks_damaged'] for p in result['parts']] == [
+        1 - part, part]
+    damaged = [r for r in resources
+               if report.get(r.id)['status'] == 'error']
+    assert len(damaged) == 1
+    assert 'corrupt chunk %s' % victim in report.get(damaged[0].id)[
+        'reason']

@@ -308,8 +308,9 @@ class Verifier(object):
         self._progress_at = 0.0
         self.manifest_sha256_checked = False
         self._manifest_intact = False
-        # Of a run of a verify cycle: the checkpoints it indexed.
-        self.checkpoints_verified = 0
+        # Of a run of a verify cycle: the manifests of the resource it
+        # checked, one per checkpoint of the scope holding it.
+        self.manifests_checked = 0
 
     # Metadata ----------------------------------------------------------
     def _check_metadata(self):
@@ -618,7 +619,7 @@ class Verifier(object):
         a damaged metadata or manifest is a problem of its checkpoint."""
         for checkpoint in self.scope.checkpoints_with(self.resource):
             self.checkpoint = checkpoint
-            self.checkpoints_verified += 1
+            self.manifests_checked += 1
             try:
                 saved = self._check_metadata()
                 self._index(self._load_manifest(saved))
@@ -687,7 +688,7 @@ class Verifier(object):
             info['subset'] = str(self.subset or self.scope)
             info['chunks_selected'] = self.selected
         if self.scope is not None:
-            info['checkpoints'] = self.checkpoints_verified
+            info['manifests'] = self.manifests_checked
         if self.comparison is not None:
             info.update(self.comparison.extra_info())
             info['bytes_read'] += self.comparison.bytes_read
