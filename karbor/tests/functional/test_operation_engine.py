@@ -857,11 +857,14 @@ def test_a_verify_cycle_reads_every_chunk_once_per_cycle(
 
     # Cycle 1: a byte flipped in one chunk is found within the cycle; a
     # checkpoint made mid-cycle has its chunks read within three days.
-    flipped = sorted(referenced)[17]
-    path = data_root / 'bank' / 'chunks' / 'demo' / flipped[:2] / flipped
-    original = path.read_bytes()
-    path.write_bytes(original[:100] + bytes([original[100] ^ 1]) +
-                     original[101:])
+    # The chunks read first, in the middle and last of a cycle.
+    by_offset = sorted(referenced, key=verify_cycle.offset)
+    flipped = [by_offset[0], by_offset[len(by_offset) // 2], by_offset[-1]]
+    originals = {}
+    for digest in flipped:
+        path = data_root / 'bank' / 'chunks' / 'demo' / digest[:2] / digest
+        originals[path] = data = path.read_bytes()
+        path.write_bytes(data[:100] + bytes([data[100] ^ 1]) + data[101:])
     verified.clear()
     for step in range(12, 24):
         if step == 18:
@@ -872,15 +875,19 @@ def test_a_verify_cycle_reads_every_chunk_once_per_cycle(
             assert len(added) == 3
             added_at = due + 17 * 6 * HOURS
         run(step)
-    (failed,) = [v for v in verified if v['status'] == 'error']
-    (reason,) = failed['resources_reason'].values()
-    assert 'corrupt chunk %s' % flipped in reason
+    failed = [v for v in verified if v['status'] == 'error']
+    assert len(failed) == 3
+    reasons = ' '.join(reason for v in failed
+                       for reason in v['resources_reason'].values())
+    for digest in flipped:
+        assert 'corrupt chunk %s' % digest in reasons
     shown = cycle_row()
     assert (shown['number'], shown['status'], shown['chunks_damaged']) == (
-        1, 'complete', 1)
+        1, 'complete', 3)
     assert sorted(d for _, d in read_in[1] if d not in added) == sorted(
         referenced)
-    path.write_bytes(original)
+    for path, data in originals.items():
+        path.write_bytes(data)
 
     # Cycle 2: the engine is down from +6 h to +30 h into it; the run after
     # reads what the missed ones would have.
