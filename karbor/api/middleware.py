@@ -208,6 +208,11 @@ class AuthToken(auth_token.AuthProtocol):
                      'X-Auth-Token.',
                 [(k, v) for k, v in exc.headers.items()
                  if k.lower() == 'www-authenticate'])
+        except webob.exc.HTTPException as exc:
+            # Such as the 503 when Keystone cannot be reached; its detail
+            # says so, where webob's explanation is generic.
+            return faults.error_response(exc.code, exc.detail or
+                                         exc.explanation or exc.title)
 
 
 def auth_token_factory(global_conf, **local_conf):

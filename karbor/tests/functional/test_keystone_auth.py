@@ -1,5 +1,6 @@
 """The keystone pipeline: auth_token in front, roles mapped to policy."""
 
+from keystoneauth1 import loading
 from keystonemiddleware import fixture as ksm_fixture
 from keystonemiddleware import opts as ksm_opts
 from oslo_serialization import jsonutils
@@ -90,3 +91,26 @@ def test_roles_map_to_policy(keystone_app):
     assert _get(keystone_app, '/v1/p1/os-services', 'admin-token')[0] == 200
     # The URL's project must be the token's.
     assert _get(keystone_app, '/v1/p2/providers', 'member-token')[0] == 403
+
+
+def test_keystone_unreachable_is_a_json_503(override, db):
+    """The token cannot be checked: the middleware's own 503, in JSON."""
+    override('auth_strategy', 'keystone')
+    group = 'keystone_authtoken'
+    for group_name, opts in ksm_opts.list_auth_token_opts():
+        CONF.register_opts(opts, group=group_name)
+    loading.register_auth_conf_options(CONF, group)
+    CONF.register_opts(loading.get_auth_plugin_conf_options('password'),
+                       group=group)
+    override('auth_type', 'password', group=group)
+    # Nothing listens on port 9 (discard) of the loopback.
+    override('auth_url', 'http://127.0.0.1:9/identity', group=group)
+    override('username', 'karbor', group=group)
+    override('password', 'secret', group=group)
+    override('http_request_max_retries', 0, group=group)
+    res = webob.Request.blank('/v1/p1/providers', headers={
+        'X-Auth-Token': 'some-token'}).get_response(api_app.load_app())
+    assert res.status_code == 503, res.body[:300]
+    assert jsonutils.loads(res.body) == {'serviceUnavailable': {
+        'code': 503,
+        'message': 'The Keystone service is temporarily unavailable.'}}
