@@ -392,6 +392,10 @@ def test_route_as_each_role(world, route):
             refused(res, 403, '%s as %s' % (what, name))
             continue
         body = ok(res, '%s as %s' % (what, name))
+        if method == 'POST':
+            # Made in the URL's project, the admin's token's project aside.
+            (created,) = body.values()
+            assert created['project_id'] == PROJECT_A, (what, name, body)
         if case.settle:
             case.settle(member, target, body)
         if case.listed:
