@@ -93,3 +93,53 @@ def test_nothing_due_reads_nothing():
 def test_offset_is_the_first_32_bits_of_the_id():
     assert verify_cycle.offset('00000000' + 'f' * 56) == 0
     assert verify_cycle.offset('ffffffff' + '0' * 56) == SPACE - 1
+
+
+def _result(parts, chunks=40, left=30, read=10, damaged=0):
+    return dict(parts=parts, result={
+        'chunks': chunks, 'chunks_left': left, 'checkpoints_skipped': [],
+        'parts': [{'chunks_read': read, 'chunks_damaged': damaged}
+                  for _ in parts]})
+
+
+def test_a_run_is_added_to_its_cycle_once(db, admin_context):
+    operation = types.SimpleNamespace(id='op-1', project_id='demo')
+    scope = verify_cycle.plan_run(None, 3, START, START + 6 * HOUR)
+    scope.update(_result(scope['parts']))
+    now = START + HOUR
+    expected = START + 66 * HOUR
+    (cycle,) = verify_cycle.VerifyCycle.record_run(
+        admin_context, operation, scope, now, lambda c: expected)
+    assert (cycle.number, cycle.status, cycle.read_to, cycle.chunks,
+            cycle.chunks_read, cycle.chunks_left, cycle.runs,
+            cycle.expected_completion) == (
+        0, 'reading', SPACE // 12 + 1, 40, 10, 30, 1, expected)
+    assert (cycle.started_at, cycle.ends_at) == (START, START + 3 * DAY)
+    # The same run followed again (an engine restarted): counted once.
+    assert verify_cycle.VerifyCycle.record_run(
+        admin_context, operation, scope, now, lambda c: expected) == []
+    latest = verify_cycle.VerifyCycle.latest_of(admin_context, 'op-1')
+    assert (latest.runs, latest.chunks_read) == (1, 10)
+
+
+def test_an_outage_ends_the_cycles_it_spanned_incomplete(db,
+                                                         admin_context):
+    operation = types.SimpleNamespace(id='op-2', project_id='demo')
+    first = verify_cycle.plan_run(None, 3, START, START + 6 * HOUR)
+    first.update(_result(first['parts']))
+    verify_cycle.VerifyCycle.record_run(admin_context, operation, first,
+                                        START, lambda c: None)
+    latest = verify_cycle.VerifyCycle.latest_of(admin_context, 'op-2')
+    due = START + 10 * DAY
+    scope = verify_cycle.plan_run(latest, 3, due, due + DAY)
+    scope.update(_result(scope['parts'], damaged=1))
+    changed = verify_cycle.VerifyCycle.record_run(
+        admin_context, operation, scope, due, lambda c: due + 2 * DAY)
+    assert [(c.number, c.status) for c in changed] == [
+        (0, 'incomplete'), (2, 'incomplete'), (3, 'reading')]
+    assert 'were not read in this cycle' in changed[0].reason
+    assert 'were not read in this cycle' in changed[1].reason
+    assert changed[1].read_to == SPACE and changed[1].chunks_left == 0
+    assert changed[2].chunks_damaged == 1
+    assert [c.number for c in verify_cycle.VerifyCycle.list_of(
+        admin_context, 'op-2')] == [3, 2, 0]
