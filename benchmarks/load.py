@@ -519,8 +519,10 @@ def main(argv=None):
             os.path.join(workdir, 'karbor'), postgres.url, rabbit.url,
             api_workers=args.api_workers, report_interval=10,
             service_down_time=40,
-            extra_options={'DEFAULT': {
-                'osapi_karbor_threads': args.api_threads}})
+            extra_options={
+                'DEFAULT': {'osapi_karbor_threads': args.api_threads},
+                # Thousands of plans per project: measured, not refused.
+                'quota': {'plans': -1, 'checkpoints': -1}})
         deployment.start()
         print('seeding %d projects ...' % args.projects, flush=True)
         worlds = seed(deployment, args.projects)
