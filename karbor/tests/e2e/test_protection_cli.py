@@ -514,7 +514,8 @@ def test_checkpoint_becomes_available_and_is_listed(
 
 
 def test_checkpoint_stores_chunks_and_a_manifest(
-        karbor_server, demo_tree, demo_instance, first_checkpoint):
+        karbor_server, demo_tree, demo_instance, demo_plan,
+        first_checkpoint):
     before, after = first_checkpoint.bank_before, first_checkpoint.bank_after
     assert set(before) <= set(after)
     added = {path: after[path] for path in set(after) - set(before)}
@@ -522,7 +523,11 @@ def test_checkpoint_stores_chunks_and_a_manifest(
     manifest = '%sresources/%s/manifest' % (prefix, demo_instance)
     assert manifest in added, describe_files(added)
     chunks = under(added, 'chunks/%s/' % DEMO)
-    others = set(added) - set(chunks) - set(under(added, prefix))
+    # The hint naming the plan's newest checkpoint of the resource, for
+    # the next protect's file cache.
+    hint = 'latest/%s/%s/%s' % (DEMO, demo_plan['id'], demo_instance)
+    assert hint in added, describe_files(added)
+    others = set(added) - set(chunks) - set(under(added, prefix)) - {hint}
     assert not others, 'files outside the checkpoint and its chunks:\n' + \
         describe_files({path: added[path] for path in others})
     for path in chunks:
@@ -700,8 +705,10 @@ def test_other_project_protects_into_its_own_chunks(
     other_chunks = under(added, 'chunks/%s/' % OTHER)
     assert other_chunks, describe_files(added)
     prefix = 'checkpoints/%s/' % other_checkpoint.id
-    assert set(added) == set(other_chunks) | set(under(added, prefix)), \
-        describe_files(added)
+    hint = 'latest/%s/%s/%s' % (OTHER, other_checkpoint.plan['id'],
+                                other_checkpoint.instance_id)
+    assert set(added) == (set(other_chunks) | set(under(added, prefix))
+                          | {hint}), describe_files(added)
 
     # The manifest (JSON, see the plugin) only names OTHER's chunks, and
     # each of them exists under chunks/other/.
