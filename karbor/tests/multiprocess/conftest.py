@@ -10,11 +10,13 @@ packages, and tox runs it first). Then:
     karbor-operationengine processes, all on the session's database and
     RabbitMQ. Tests must leave it running: a test that kills one of its
     processes starts it again (``deployment.protection[0].start()``).
+    Its teardown fails if any process logged a traceback.
 ``make_deployment(**kwargs)``
     a fresh Deployment of its own (keyword arguments as for
     ``servers.Deployment``) on a new database and a new RabbitMQ vhost of
-    the session's servers, stopped after the test: for tests that crash
-    processes or restart RabbitMQ (``rabbitmq.restart()`` touches every
+    the session's servers, stopped after the test (``tracebacks()`` tells
+    what its processes logged): for tests that crash processes or
+    restart RabbitMQ (``rabbitmq.restart()`` touches every
     deployment, so such a test should not share the session with others
     running at the same moment; the suite runs without xdist).
 ``postgresql``, ``rabbitmq``
@@ -64,6 +66,17 @@ def rabbitmq(tmp_path_factory):
         server.stop()
 
 
+def _fail_on_tracebacks(karbor):
+    # Whatever the tests saw through the API, no process may have logged
+    # an unexpected exception meanwhile.
+    logged = karbor.tracebacks()
+    if logged:
+        pytest.fail('tracebacks in the logs of %s:\n%s' % (
+            ', '.join(sorted(logged)), '\n'.join(
+                '==== %s\n%s' % item for item in sorted(logged.items()))),
+            pytrace=False)
+
+
 @pytest.fixture(scope='session')
 def deployment(tmp_path_factory, postgresql, rabbitmq):
     karbor = servers.Deployment(tmp_path_factory.mktemp('karbor'),
@@ -72,6 +85,7 @@ def deployment(tmp_path_factory, postgresql, rabbitmq):
         yield _started(karbor, 'The Karbor deployment')
     finally:
         karbor.stop()
+    _fail_on_tracebacks(karbor)
 
 
 @pytest.fixture(scope='session')

@@ -560,6 +560,13 @@ class Deployment(object):
             for proc in self.processes
             if os.path.exists(proc.log_path))
 
+    def tracebacks(self):
+        """{host: the end of its log} of every process that logged one."""
+        return {proc.host: proc.output(last_lines=60)
+                for proc in self.processes
+                if os.path.exists(proc.log_path)
+                and 'Traceback' in proc.output()}
+
     def stop(self):
         # Signal all first: each takes a few seconds to drain its work.
         signalled = [proc for proc in self.processes if proc.running()]
