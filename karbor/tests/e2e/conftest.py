@@ -238,3 +238,31 @@ def keystone_openstack_cli(client_venv, keystone, keystone_karbor_server):
     def run(*args, user, project):
         return cli(*args, user=user, project=project)
     return run
+
+
+# ------------------------------------------------------------ artifacts
+
+ARTIFACTS = []
+
+
+@pytest.fixture(scope='session')
+def artifacts():
+    """artifacts(name) -> a directory kept after the run for people to see.
+
+    Under ``$KARBOR_E2E_ARTIFACTS`` (default ``<repo>/.tox/e2e-artifacts``);
+    the end of the run lists the directories made.
+    """
+    root = pathlib.Path(os.environ.get('KARBOR_E2E_ARTIFACTS')
+                        or helpers.REPO / '.tox' / 'e2e-artifacts')
+
+    def make(name):
+        directory = (root / name).absolute()
+        directory.mkdir(parents=True, exist_ok=True)
+        ARTIFACTS.append(directory)
+        return directory
+    return make
+
+
+def pytest_terminal_summary(terminalreporter):
+    for directory in ARTIFACTS:
+        terminalreporter.write_line('e2e artifacts: %s' % directory)

@@ -1,0 +1,1 @@
+"""Horizon panels for Karbor (the "Data Protection" panel group)."""
