@@ -69,6 +69,18 @@ directory_opts = [
                      'name. The data is written back as it is restored, so '
                      'this mostly costs one disk-cache flush per file. '
                      'Disable only to trade that guarantee for speed.'),
+    cfg.BoolOpt('quarantine_damaged_chunks',
+                default=True,
+                help='When a verification reads a chunk whose content no '
+                     'longer matches its SHA-256, move it from chunks/ to '
+                     'quarantine/<project>/ in the bank. Protects '
+                     'deduplicate by the presence of a chunk, so a damaged '
+                     'chunk left in place would be reused by every later '
+                     'checkpoint; once it is moved, the next protect of a '
+                     'source that still holds those bytes writes them '
+                     'again, which also repairs the older checkpoints '
+                     'sharing the chunk. The quarantined copy is kept for '
+                     'inspection until an operator removes it.'),
 ]
 
 

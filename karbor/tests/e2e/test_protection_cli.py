@@ -514,7 +514,7 @@ def test_checkpoint_becomes_available_and_is_listed(
 
 
 def test_checkpoint_stores_chunks_and_a_manifest(
-        karbor_server, demo_tree, demo_instance, demo_plan,
+        karbor_server, demo_tree, demo_plan, demo_instance,
         first_checkpoint):
     before, after = first_checkpoint.bank_before, first_checkpoint.bank_after
     assert set(before) <= set(after)
@@ -523,10 +523,11 @@ def test_checkpoint_stores_chunks_and_a_manifest(
     manifest = '%sresources/%s/manifest' % (prefix, demo_instance)
     assert manifest in added, describe_files(added)
     chunks = under(added, 'chunks/%s/' % DEMO)
-    # The hint naming the plan's newest checkpoint of the resource, for
-    # the next protect's file cache.
+    # The hint naming the checkpoint, where the next protect of the plan
+    # finds its file cache.
     hint = 'latest/%s/%s/%s' % (DEMO, demo_plan['id'], demo_instance)
-    assert hint in added, describe_files(added)
+    assert json.loads(bank_path(karbor_server, hint).read_text()) == {
+        'checkpoint_id': first_checkpoint.id}
     others = set(added) - set(chunks) - set(under(added, prefix)) - {hint}
     assert not others, 'files outside the checkpoint and its chunks:\n' + \
         describe_files({path: added[path] for path in others})
@@ -707,8 +708,8 @@ def test_other_project_protects_into_its_own_chunks(
     prefix = 'checkpoints/%s/' % other_checkpoint.id
     hint = 'latest/%s/%s/%s' % (OTHER, other_checkpoint.plan['id'],
                                 other_checkpoint.instance_id)
-    assert set(added) == (set(other_chunks) | set(under(added, prefix))
-                          | {hint}), describe_files(added)
+    assert set(added) == (set(other_chunks) | set(under(added, prefix)) |
+                          {hint}), describe_files(added)
 
     # The manifest (JSON, see the plugin) only names OTHER's chunks, and
     # each of them exists under chunks/other/.

@@ -886,7 +886,11 @@ def test_a_verify_cycle_reads_every_chunk_once_per_cycle(
         1, 'complete', 3)
     assert sorted(d for _, d in read_in[1] if d not in added) == sorted(
         referenced)
+    # The verifications moved the damaged chunks to the quarantine; the
+    # protect at step 18 wrote back those its source still holds. Put the
+    # others back by hand.
     for path, data in originals.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
 
     # Cycle 2: the engine is down from +6 h to +30 h into it; the run after

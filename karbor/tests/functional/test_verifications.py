@@ -122,12 +122,53 @@ def test_flipped_byte_is_caught_by_full_only(api, checkpoint, data_root):
         first = f.read(1)
         f.seek(0)
         f.write(bytes([first[0] ^ 0x01]))
+    result = verify(api, checkpoint['id'], {DIRECTORY: {'mode': 'quick'}})
+    assert result['status'] == 'success'
     result = verify(api, checkpoint['id'])
     assert result['status'] == 'error'
     assert os.path.basename(victim) in list(
         result['resources_reason'].values())[0]
-    result = verify(api, checkpoint['id'], {DIRECTORY: {'mode': 'quick'}})
-    assert result['status'] == 'success'
+
+
+def test_a_damaged_chunk_is_quarantined_and_the_next_protect_repairs_it(
+        api, protection, data_root):
+    make_tree('demo', 'docs')
+    plan = create_plan(api, ['docs'])
+    first = protect(api, plan['id'])
+    victim = _bank_chunks(data_root)[-1]
+    data = open(victim, 'rb').read()
+    damaged = data[:10] + bytes([data[10] ^ 0x40]) + data[11:]
+    with open(victim, 'wb') as f:
+        f.write(damaged)
+    name = os.path.basename(victim)
+
+    result = verify(api, first['id'])
+    assert result['status'] == 'error'
+    (reason,) = result['resources_reason'].values()
+    assert 'corrupt chunk %s' % name in reason
+    assert 'moved to quarantine/demo/' in reason
+    log = api.get('operation_logs?verification_id=%s' % result['id']
+                  ).json_body['operation_logs'][0]
+    assert log['extra_info']['chunks_quarantined'] == 1, log['extra_info']
+    # The damaged bytes are kept as evidence, out of the protects' way.
+    assert not os.path.exists(victim)
+    quarantine = data_root / 'bank' / 'quarantine' / 'demo'
+    (kept,) = os.listdir(str(quarantine))
+    assert kept.startswith(name + '-')
+    assert (quarantine / kept).read_bytes() == damaged
+    # Found once, the damage stays visible, even to a quick verification.
+    result = verify(api, first['id'], {DIRECTORY: {'mode': 'quick'}})
+    assert result['status'] == 'error'
+    assert 'missing chunk %s' % name in list(
+        result['resources_reason'].values())[0]
+
+    # The source still holds those bytes: the next protect writes the
+    # chunk again, which repairs the first checkpoint too.
+    second = protect(api, plan['id'])
+    assert second['status'] == 'available'
+    assert open(victim, 'rb').read() == data
+    for checkpoint in (first, second):
+        assert verify(api, checkpoint['id'])['status'] == 'success'
 
 
 @pytest.mark.parametrize('mutate,status', [

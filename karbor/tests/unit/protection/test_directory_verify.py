@@ -192,15 +192,32 @@ def test_flipped_byte_in_a_chunk(root, bank, plugin):
     checkpoint, (resource,) = protect(root, plugin)
     digest = big_chunk(bank, checkpoint, resource)
     flip(chunk_path(bank, digest), 1000)
-    record = run_verify(plugin, checkpoint, resource)
-    assert_error(record, '1 chunk of ', 'damaged (1 corrupt)',
-                 'corrupt chunk %s (SHA-256 mismatch; file '
-                 'sub/deeper/big.bin)' % digest)
-    assert record['extra_info']['chunks_corrupt'] == 1
-    assert record['extra_info']['chunks_damaged'] == 1
     # Presence and sizes are intact: quick cannot see it.
     assert run_verify(plugin, checkpoint, resource,
                       'quick')['status'] == 'success'
+    record = run_verify(plugin, checkpoint, resource)
+    assert_error(record, '1 chunk of ', 'damaged (1 corrupt)',
+                 'corrupt chunk %s (SHA-256 mismatch; file '
+                 'sub/deeper/big.bin)' % digest,
+                 '1 damaged chunk was moved to quarantine/%s/' % PROJECT)
+    assert record['extra_info']['chunks_corrupt'] == 1
+    assert record['extra_info']['chunks_damaged'] == 1
+    assert record['extra_info']['chunks_quarantined'] == 1
+    (kept,) = bank.list_objects('quarantine/%s/' % PROJECT)
+    assert kept.rpartition('/')[2].startswith(digest + '-')
+    assert not os.path.exists(chunk_path(bank, digest))
+
+
+def test_quarantine_can_be_turned_off(root, bank, plugin, override):
+    override('quarantine_damaged_chunks', False, group='directory')
+    checkpoint, (resource,) = protect(root, plugin)
+    digest = big_chunk(bank, checkpoint, resource)
+    flip(chunk_path(bank, digest), 1000)
+    for _ in range(2):
+        record = run_verify(plugin, checkpoint, resource)
+        assert_error(record, 'corrupt chunk %s' % digest)
+        assert record['extra_info']['chunks_quarantined'] == 0
+    assert bank.list_objects('quarantine/') == []
 
 
 def test_deleted_chunk(root, bank, plugin):
@@ -419,9 +436,12 @@ def test_every_damaged_chunk_is_counted(root, bank, plugin):
         assert digest in record['reason']
     for digest in damaged[vfy.REASON_CHUNKS:]:
         assert digest not in record['reason']
+    # The corrupt chunks were read whole and moved to the quarantine: now
+    # missing. The short ones were judged by their size, not read: kept.
+    assert info['chunks_quarantined'] == 7
     quick = run_verify(plugin, checkpoint, resource, 'quick')['extra_info']
     assert (quick['chunks_missing'], quick['chunks_wrong_size'],
-            quick['chunks_corrupt']) == (3, 4, 0)
+            quick['chunks_corrupt']) == (3 + 7, 4, 0)
 
 
 def test_files_phrase():
@@ -436,9 +456,12 @@ def test_files_phrase():
 
 # Fault injection ---------------------------------------------------------
 
-def test_random_single_byte_corruptions_are_all_detected(root, bank, plugin):
+def test_random_single_byte_corruptions_are_all_detected(root, bank, plugin,
+                                                         override):
     """>= 200 seeded corruptions of one byte of a chunk or a manifest,
     one at a time, each detected by a full verification."""
+    # Each damaged chunk is put back by hand after its trial.
+    override('quarantine_damaged_chunks', False, group='directory')
     rng = random.Random(20240611)
     os.makedirs(str(root / PROJECT / 'other' / 'd'))
     (root / PROJECT / 'other' / 'd' / 'big.bin').write_bytes(

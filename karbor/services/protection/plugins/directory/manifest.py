@@ -64,6 +64,11 @@ def manifest_key(checkpoint, resource_id):
     return checkpoint.resource_key(resource_id, NAME)
 
 
+def quarantine_key(project_id, digest, stamp):
+    """Where a verification moves a chunk it found damaged."""
+    return 'quarantine/%s/%s-%s' % (project_id, digest, stamp)
+
+
 def latest_key(project_id, plan_id, resource_id):
     """Where a protect notes its checkpoint, as a hint for the next one
     of the same plan and resource (see backup.find_previous_manifest)."""

@@ -247,7 +247,8 @@ class VerifyOperation(base.Operation):
                        report,
                        workers=vfy.default_workers(CONF.directory.workers),
                        scope=getattr(kwargs.get('verification'), 'scope',
-                                     None))
+                                     None),
+                       quarantine=CONF.directory.quarantine_damaged_chunks)
         except Exception as exc:
             _report_failure(report, resource, exc)
             raise

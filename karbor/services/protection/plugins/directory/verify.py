@@ -20,6 +20,13 @@ it needs, intact? It checks, in order:
    their slice of the chunk: that catches a manifest pointing a file at
    the wrong bytes, which an intact manifest cannot do.
 
+A chunk read whole whose content does not match its name (or that is
+shorter than its manifest needs) is moved to ``quarantine/<project>/``
+when ``quarantine`` is on: protects reuse a chunk that exists, so a
+damaged one left in place would spread into every later checkpoint,
+while a missing one is written again by the next protect whose source
+still holds its bytes, repairing every checkpoint that shares it.
+
 Damage is reported, not raised: the resource ends ``error`` with a reason
 naming the first damaged chunks (each with a few of the files using it)
 and the counts, while the other resources of the checkpoint are still
@@ -264,7 +271,7 @@ class Verifier(object):
 
     def __init__(self, bank, checkpoint, resource, mode=FULL, workers=4,
                  report=None, max_in_flight=MAX_IN_FLIGHT, subset=None,
-                 excludes=(), scope=None):
+                 excludes=(), scope=None, quarantine=False):
         if mode not in MODES:
             raise exception.Invalid('Unknown verify mode %r; use one of %s'
                                     % (mode, ', '.join(MODES)))
@@ -299,6 +306,8 @@ class Verifier(object):
         self.problems = []
         self.chunks = collections.OrderedDict()
         self.damaged = {}           # digest -> (kind, detail)
+        self.quarantine = quarantine
+        self.quarantined = 0
         self.mismatched = []        # (order, path, digest) of small files
         self.chunks_checked = 0
         self.chunks_read = 0
@@ -534,9 +543,11 @@ class Verifier(object):
         if len(data) < chunk.needed:
             self._damage(chunk, WRONG_SIZE, '%d bytes, the manifest needs '
                          '%d' % (len(data), chunk.needed))
+            self._quarantine(chunk, data)
             return
         if hashlib.sha256(data).hexdigest() != chunk.digest:
             self._damage(chunk, CORRUPT, 'SHA-256 mismatch')
+            self._quarantine(chunk, data)
             return
         if not chunk.checks:
             return
@@ -552,6 +563,27 @@ class Verifier(object):
             with self._lock:
                 self.mismatched.extend((chunk.order, path, chunk.digest)
                                        for path in bad)
+
+    def _quarantine(self, chunk, data):
+        """Move a chunk proven damaged out of chunks/ (see the module
+        docstring); keep it if the move fails, and say so in the log."""
+        if not self.quarantine:
+            return
+        key = self._key(chunk.digest)
+        target = mf.quarantine_key(self.project_id, chunk.digest,
+                                   time.time_ns())
+        try:
+            # Copy first: the damaged bytes are evidence, never lost.
+            self.bank.put_object(target, data)
+            self.bank.delete_object(key)
+        except (exception.KarborException, OSError) as exc:
+            LOG.error('Could not move damaged chunk %s to %s: %s', key,
+                      target, exc)
+            return
+        LOG.warning('Moved damaged chunk %s to %s; the next protect of a '
+                    'source holding its data writes it again', key, target)
+        with self._lock:
+            self.quarantined += 1
 
     def _check_chunks(self):
         chunks = list(self.chunks.values())
@@ -650,9 +682,18 @@ class Verifier(object):
         if self.subset is not None or self.scope is not None:
             among = '%d checked (subset %s of %d)' % (
                 self.selected, self.subset or self.scope, len(self.chunks))
-        return '%s of %s damaged (%s): %s' % (
+        problem = '%s of %s damaged (%s): %s' % (
             _plural(len(damaged), 'chunk'), among, summary,
             '; '.join(parts))
+        if self.quarantined:
+            problem += ('. %d damaged %s moved to quarantine/%s/ in the '
+                        'bank; protect the plan again to write %s from '
+                        'the source' % (
+                            self.quarantined,
+                            'chunk was' if self.quarantined == 1
+                            else 'chunks were', self.project_id,
+                            'it' if self.quarantined == 1 else 'them'))
+        return problem
 
     def _file_problem(self):
         if not self.mismatched:
@@ -677,6 +718,7 @@ class Verifier(object):
             'chunks_wrong_size': counts[WRONG_SIZE],
             'chunks_corrupt': counts[CORRUPT],
             'chunks_unreadable': counts[UNREADABLE],
+            'chunks_quarantined': self.quarantined,
             'bytes_read': self.bytes_read,
             'duration_seconds': round(duration, 3),
             'throughput_mb_s': round(self.bytes_read / 1e6 /
@@ -726,7 +768,7 @@ class Verifier(object):
 
 
 def verify(bank, checkpoint, resource, parameters, report, workers=4,
-           scope=None):
+           scope=None, quarantine=False):
     """The verify hook's work: check, then report (never raise) damage.
 
     Returns the VerifyResult.
@@ -741,7 +783,8 @@ def verify(bank, checkpoint, resource, parameters, report, workers=4,
     verifier = Verifier(bank, checkpoint, resource, mode=mode,
                         workers=workers, report=report,
                         subset=(parameters or {}).get('subset'),
-                        excludes=excludes, scope=scope)
+                        excludes=excludes, scope=scope,
+                        quarantine=quarantine)
     result = verifier.run()
     info = result.extra_info
     if result.ok:
