@@ -72,10 +72,10 @@ class Service(object):
         already took runs to its end. Called with _rpc_lock held.
         """
         if self.record.disabled and self._rpc_server is not None:
+            self._stop_rpc()
             LOG.warning('%s on %s is disabled (%s): it takes no new work',
                         self.binary, self.host,
                         self.record.disabled_reason or 'no reason given')
-            self._stop_rpc()
         elif not self.record.disabled and self._rpc_server is None:
             LOG.info('%s on %s is enabled: it takes new work', self.binary,
                      self.host)

@@ -25,5 +25,9 @@ def set_lib_defaults():
     """Show Karbor's defaults of library options in the sample config."""
     from oslo_config import cfg
 
+    from oslo_messaging._drivers import amqp
+
     from karbor.conf import database
     database.register_opts(cfg.CONF)
+    # oslo.messaging lists copies of its options, made from these.
+    cfg.set_defaults(amqp.amqp_opts, **service.RABBIT_DEFAULTS)

@@ -47,6 +47,14 @@ opts = [
 ]
 
 
+# Durable queues (and with them persistent messages) keep the casts queued
+# for the protection services across a RabbitMQ restart; the library's
+# default loses them with the broker's memory. The rabbit driver
+# reconnects by itself (rabbit_retry_interval, rabbit_retry_backoff) and
+# the RPC servers go on consuming after.
+RABBIT_DEFAULTS = {'amqp_durable_queues': True}
+
+
 def register_opts(conf):
     conf.register_opts(opts)
     # Register transport_url and friends now, not at the first
@@ -57,13 +65,8 @@ def register_opts(conf):
             conf.register_opts(lib_opts)
         elif group == 'oslo_messaging_rabbit':
             conf.register_opts(lib_opts, group=group)
-    # Durable queues (and with them persistent messages) keep the casts
-    # queued for the protection services across a RabbitMQ restart; the
-    # library's default loses them with the broker's memory. The rabbit
-    # driver reconnects by itself (rabbit_retry_interval,
-    # rabbit_retry_backoff) and the RPC servers go on consuming after.
-    conf.set_default('amqp_durable_queues', True,
-                     group='oslo_messaging_rabbit')
+    for name, value in RABBIT_DEFAULTS.items():
+        conf.set_default(name, value, group='oslo_messaging_rabbit')
 
 
 def list_opts():

@@ -3,9 +3,10 @@
 Every method is a cast: the caller has already written the row the
 operation reports on (checkpoint, restore or verification), and the
 protection service that receives the message takes that row before it
-starts. A cast the broker does not accept (after ``rpc_cast_retries``)
-ends the row and its operation log in error at once and raises
-OperationNotSent, so that nothing waits for a message never sent.
+starts. A cast that fails (the broker still unreachable after
+``rpc_cast_retries``) ends the row and its operation log in error at once
+and raises OperationNotSent, so that nothing waits for a message never
+sent.
 
 API version history:
   1.0 - Initial version: protect, delete, restore.
@@ -14,7 +15,6 @@ API version history:
 """
 
 from oslo_log import log as logging
-import oslo_messaging as messaging
 
 from karbor import context as karbor_context
 from karbor import exception
@@ -37,8 +37,12 @@ class ProtectionAPI(object):
         try:
             self.client.prepare(version=version).cast(context, method,
                                                       **kwargs)
-        except messaging.MessagingException as exc:
-            LOG.error('Could not send %s of %s: %s', method, row_id, exc)
+        except Exception as exc:
+            # Not only MessagingException: when it cannot open a new
+            # connection, the rabbit driver lets the broker client's own
+            # error through. Either way the message was not sent.
+            LOG.error('Could not send %s of %s: %s: %s', method, row_id,
+                      exc.__class__.__name__, exc)
             reason = 'could not be sent to a protection service: %s' % (
                 exc.__class__.__name__)
             admin = karbor_context.get_admin_context()

@@ -275,31 +275,40 @@ def test_operation_nobody_takes_ends_in_error(api, admin_api,
 class _Unreachable(object):
     """An RPC client whose broker cannot be reached."""
 
+    def __init__(self, error):
+        self.error = error
+
     def prepare(self, version):
         return self
 
     def cast(self, context, method, **kwargs):
-        raise messaging.MessageDeliveryFailure('broker unreachable')
+        raise self.error
 
 
+# The rabbit driver raises MessageDeliveryFailure once its retries are
+# spent on a pooled connection, but lets the broker client's error
+# through when it cannot open a new one.
+@pytest.mark.parametrize('error', [
+    messaging.MessageDeliveryFailure('broker unreachable'),
+    ConnectionRefusedError(111, 'Connection refused'),
+], ids=['MessageDeliveryFailure', 'ConnectionRefusedError'])
 def test_a_cast_that_cannot_be_sent_fails_the_operation(
-        api, admin_api, start_protection, monkeypatch):
+        api, admin_api, start_protection, monkeypatch, error):
     make_tree('demo', 'docs')
     plan = create_plan(api, ['docs'])
     start_protection('p1')
     available = protect(api, plan['id'])
 
     monkeypatch.setattr(rpcapi.rpc, 'get_client',
-                        lambda topic, version: _Unreachable())
+                        lambda topic, version: _Unreachable(error))
     res = api.post('providers/%s/checkpoints' % PROVIDER,
                    {'checkpoint': {'plan_id': plan['id']}})
     assert res.status_code == 503, res.json_body
-    assert 'MessageDeliveryFailure' in \
-        res.json_body['serviceUnavailable']['message']
+    name = type(error).__name__
+    assert name in res.json_body['serviceUnavailable']['message']
     (failed,) = [c for c in api.get('providers/%s/checkpoints' % PROVIDER)
                  .json_body['checkpoints'] if c['id'] != available['id']]
-    reason = ('could not be sent to a protection service: '
-              'MessageDeliveryFailure')
+    reason = 'could not be sent to a protection service: %s' % name
     assert (failed['status'], failed['error_reason']) == ('error', reason)
     (log,) = _logs(admin_api, checkpoint_id=failed['id'])
     assert (log['status'], log['error_info']) == ('error', reason)

@@ -29,3 +29,9 @@ def test_every_option_is_documented():
 def test_provider_dir_found_without_configuration():
     assert os.path.isfile(os.path.join(CONF.provider.config_dir,
                                        'local-directory.conf'))
+
+
+def test_rabbitmq_queues_survive_a_broker_restart():
+    # Durable queues and persistent messages: requests queued for the
+    # protection services are not lost when RabbitMQ restarts.
+    assert CONF.oslo_messaging_rabbit.amqp_durable_queues is True

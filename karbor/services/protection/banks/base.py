@@ -59,6 +59,16 @@ class BankPlugin(metaclass=abc.ABCMeta):
         """The size in bytes of ``key``; raises BankObjectNotFound."""
         return len(self.get_object(key))
 
+    def remove_stale_partials(self, prefix, older_than):
+        """Remove what interrupted puts under ``prefix`` left behind and
+        last wrote ``older_than`` seconds ago or more; return how many.
+
+        A put killed midway leaves no object (puts are atomic), but a bank
+        may keep its partial data apart until then. The default does
+        nothing: for a bank whose puts leave nothing behind.
+        """
+        return 0
+
     def sync(self, keys):
         """Make the names of the already put ``keys`` durable.
 

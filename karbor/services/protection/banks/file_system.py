@@ -2,12 +2,16 @@
 
 Each key maps to the file of the same relative path. Writes go to a
 temporary file in the target directory, are fsynced and renamed into
-place, so a crash never leaves a partial object under its final name.
+place, so a crash never leaves a partial object under its final name;
+the temporary files a killed process left are not objects, and
+``remove_stale_partials`` removes them once they are old enough that no
+live writer can still own them.
 """
 
 import os
 import stat
 import tempfile
+import time
 
 from karbor.conf import CONF
 from karbor import exception
@@ -19,6 +23,8 @@ from karbor.services.protection.banks import base
 # dropped from the page cache rather than push other data out, and the
 # memory freed serves the next reads and writes.
 _DROP_CACHE_MIN = 1 << 20
+
+_TEMPORARY = '.tmp-'
 
 
 def _drop_cache(fd):
@@ -44,7 +50,8 @@ class FileSystemBank(base.BankPlugin):
         for attempt in range(5):
             try:
                 os.makedirs(directory, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=directory, prefix='.tmp-')
+                fd, tmp = tempfile.mkstemp(dir=directory,
+                                           prefix=_TEMPORARY)
                 break
             except (FileNotFoundError, FileExistsError):
                 # A concurrent delete pruned the emptied directory, or one
@@ -79,17 +86,19 @@ class FileSystemBank(base.BankPlugin):
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise exception.BankObjectNotFound(key=key)
 
-    def list_objects(self, prefix='', marker=None, limit=None):
-        # Walk only the directory the prefix lies in.
+    def _walk_start(self, prefix):
+        """The directory ``prefix`` lies in: the only one to walk."""
         head = prefix.rpartition('/')[0]
-        start = os.path.join(self.root, *head.split('/')) if head else \
+        return os.path.join(self.root, *head.split('/')) if head else \
             self.root
+
+    def list_objects(self, prefix='', marker=None, limit=None):
         keys = []
-        for dirpath, dirnames, filenames in os.walk(start):
+        for dirpath, dirnames, filenames in os.walk(self._walk_start(prefix)):
             rel = os.path.relpath(dirpath, self.root)
             rel = '' if rel == '.' else rel.replace(os.sep, '/') + '/'
             for name in filenames:
-                if name.startswith('.tmp-'):
+                if name.startswith(_TEMPORARY):
                     continue
                 key = rel + name
                 if key.startswith(prefix) and (marker is None or
@@ -105,6 +114,27 @@ class FileSystemBank(base.BankPlugin):
         except FileNotFoundError:
             return
         self._prune(os.path.dirname(path))
+
+    def remove_stale_partials(self, prefix, older_than):
+        cutoff = time.time() - older_than
+        removed = 0
+        for dirpath, _, filenames in os.walk(self._walk_start(prefix)):
+            rel = os.path.relpath(dirpath, self.root).replace(os.sep, '/')
+            before = removed
+            for name in filenames:
+                if not (name.startswith(_TEMPORARY) and
+                        ('%s/%s' % (rel, name)).startswith(prefix)):
+                    continue
+                path = os.path.join(dirpath, name)
+                try:
+                    if os.lstat(path).st_mtime <= cutoff:
+                        os.unlink(path)
+                        removed += 1
+                except FileNotFoundError:
+                    continue
+            if removed > before:
+                self._prune(dirpath)
+        return removed
 
     def _prune(self, directory):
         """Remove the directories a delete emptied, up to the root.

@@ -28,8 +28,9 @@ Collection
        fresh lease still exists, remove the marker and stop (deferred);
     c. remove ``gc-pending``;
     d. read every manifest of the project's checkpoints;
-    e. delete the project's chunks none of them refers to, then remove
-       the marker.
+    e. delete the project's chunks none of them refers to, and what
+       puts killed midway left behind (the file-system bank's temporary
+       files) older than LEASE_TIMEOUT, then remove the marker.
 
 Why no chunk a protect relies on is deleted: a protect P relies on chunks
 between its steps 2 and 4. If P's lease was written before the
@@ -210,10 +211,10 @@ def collect_garbage(bank, project_id):
     of the project run (then defer to the last of them).
 
     Returns {'status': 'done' or 'deferred', 'chunks_deleted': n,
-    'bytes_freed': n, 'chunks_kept': n}.
+    'bytes_freed': n, 'chunks_kept': n, 'partials_removed': n}.
     """
     result = {'status': 'deferred', 'chunks_deleted': 0, 'bytes_freed': 0,
-              'chunks_kept': 0}
+              'chunks_kept': 0, 'partials_removed': 0}
     marker = Lease(bank, '%s%s%s' % (locks_prefix(project_id), GC,
                                      uuid.uuid4().hex), kind='gc')
     with marker:
@@ -238,6 +239,12 @@ def collect_garbage(bank, project_id):
             bank.delete_object(key)
             result['chunks_deleted'] += 1
             result['bytes_freed'] += size
+        # What killed protects were writing: no put still running owns
+        # a temporary file it last wrote that long ago.
+        for prefix in (mf.chunk_prefix(project_id), checkpoint_mod.PREFIX,
+                       locks_prefix(project_id)):
+            result['partials_removed'] += bank.remove_stale_partials(
+                prefix, LEASE_TIMEOUT)
         # Locks of dead processes.
         now = time.time()
         for kind in (PROTECT, GC):
@@ -246,8 +253,9 @@ def collect_garbage(bank, project_id):
                     bank.delete_object(key)
     result['status'] = 'done'
     LOG.info('Garbage collection of project %s: %d chunks (%d bytes) '
-             'deleted, %d kept', project_id, result['chunks_deleted'],
-             result['bytes_freed'], result['chunks_kept'])
+             'deleted, %d kept, %d partial writes removed', project_id,
+             result['chunks_deleted'], result['bytes_freed'],
+             result['chunks_kept'], result['partials_removed'])
     return result
 
 
