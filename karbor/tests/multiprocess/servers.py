@@ -3,7 +3,9 @@
 Everything here is plain Python (no pytest), so that benchmarks/load.py can
 start the same deployment the multi-process tests run against. Each server
 lives in a directory of its own, listens on free loopback ports and is gone
-after ``stop()``; nothing is written outside its directory.
+after ``stop()``; nothing is written outside its directory, except that a
+PostgreSQL cluster made as root lives in a temporary directory the
+``postgres`` account can enter, which ``cleanup()`` removes.
 
     postgres = PostgreSQL(workdir / 'postgresql')
     postgres.start()                  # initdb, then the server
@@ -15,7 +17,7 @@ after ``stop()``; nothing is written outside its directory.
     karbor.start()                    # db sync, karbor-api (gunicorn),
                                       # 2 karbor-protection, 2 engines
     karbor.protection[0].kill()       # SIGKILL; .start() brings it back
-    karbor.stop(); rabbit.stop(); postgres.stop()
+    karbor.stop(); rabbit.stop(); postgres.cleanup()
 
 ``Deployment`` offers what the e2e suite's ``KarborServer`` does (url,
 endpoint(), state_path, output()), so the e2e CLI fixtures work on it. The
@@ -530,6 +532,28 @@ class Deployment(object):
             proc.start()
         wait_until(self._api_answers, START_TIMEOUT, 'karbor-api',
                    self.api.process, self.api.log_path)
+        # Started means consuming: until a service listens on its topic,
+        # RabbitMQ hands every cast to the others.
+        for script, procs in (('karbor-protection', self.protection),
+                              ('karbor-operationengine', self.engines)):
+            if procs:
+                wait_until(lambda: self._consumers(script) == len(procs),
+                           START_TIMEOUT, '%s consuming' % script,
+                           log=procs[0].log_path)
+
+    def _consumers(self, topic):
+        """How many processes consume the RPC queue of ``topic``."""
+        # Imported here: only this check needs it (kombu comes with
+        # oslo.messaging).
+        import kombu
+        try:
+            with kombu.Connection('amqp' + self.transport_url[len('rabbit'):],
+                                  connect_timeout=2) as conn:
+                # passive: only look, never create the queue.
+                return conn.default_channel.queue_declare(
+                    queue=topic, passive=True).consumer_count
+        except Exception:
+            return None
 
     def karbor_manage(self, *args):
         """Run ``karbor-manage`` with this deployment's config."""
