@@ -306,10 +306,21 @@ def run_load(deployment, worlds, args, components):
     trees = {name: [pid for root in roots for pid in process_tree(root)]
              for name, roots in components.items()}
     trees['load generator'] = [proc.pid for proc in procs]
+    # Each gunicorn worker alone too: one worker taking most keep-alive
+    # connections shows as one busy worker and idle others.
+    workers = [[pid] for pid in process_tree(deployment.api.pid)[1:]]
     before = {name: cpu_seconds(pids) for name, pids in trees.items()}
+    workers_before = [cpu_seconds(pids) for pids in workers]
     time.sleep(max(0, end_at - time.time()))
     cpu = {name: cpu_seconds(pids) - before[name]
            for name, pids in trees.items()}
+    # Processes born in the window (PostgreSQL backends of connections
+    # the pools opened under load) count whole.
+    for name, roots in components.items():
+        born = {pid for root in roots for pid in process_tree(root)}
+        cpu[name] += cpu_seconds(born - set(trees[name]))
+    cpu['api workers'] = [cpu_seconds(pids) - was
+                          for pids, was in zip(workers, workers_before)]
     latencies = {kind: array.array('d') for kind in KINDS}
     errors = {kind: collections.Counter() for kind in KINDS}
     samples, created = {}, []
@@ -447,9 +458,12 @@ def print_report(args, latencies, errors, samples, cpu, settled, loadavg,
                 samples.get(kind, '')[:300]))
     print()
     print('CPU seconds in the measured %ds (%% of one core):' % args.duration)
+    workers = cpu.pop('api workers')
     print('    ' + ', '.join('%s %.1f (%.0f%%)' % (
         name, seconds, 100.0 * seconds / args.duration)
         for name, seconds in cpu.items()))
+    print('    karbor-api by gunicorn worker: %s' % ', '.join(
+        '%.1f' % seconds for seconds in workers))
     if ordered:
         print('    karbor-api: %.1f ms of CPU per request' % (
             1000.0 * cpu['karbor-api'] / len(ordered)))
