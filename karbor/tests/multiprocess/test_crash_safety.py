@@ -110,9 +110,18 @@ def _start_held_protects(server, postgresql, plan, host):
             "SELECT id, host FROM checkpoints WHERE id IN (%s)"
             % ','.join("'%s'" % cid for cid in ids), database=database)
 
-    running, waited = helpers.poll(
-        lambda: all([log['status'] for log in _logs(server, cid)] ==
-                    ['protecting'] for cid in ids), 90)
+    locks = _bank(server) / 'locks' / PROJECT
+
+    def held():
+        # Logged, and waiting with their lease taken (written after the
+        # checkpoint's metadata): mid-protect.
+        leases = {path.name for path in locks.glob('protect-*')}
+        return all([log['status'] for log in _logs(server, cid)] ==
+                   ['protecting'] and any(
+                       name.startswith('protect-%s-' % cid)
+                       for name in leases) for cid in ids)
+
+    running, waited = helpers.poll(held, 90)
     assert running, 'not all %d protects running after %.0f s:\n%s\n%s' % (
         OPERATIONS, waited, hosts(), '\n'.join(
             proc.output(last_lines=40) for proc in server.protection))
