@@ -12,6 +12,7 @@ After five runs two checkpoints remain; the three deleted ones each have a
 
 import datetime
 import functools
+import os
 import pathlib
 
 import pytest
@@ -36,11 +37,20 @@ SECOND = datetime.timedelta(seconds=1)
 EPOCH = '2000-01-01T00:00:00'
 
 
+def set_clock(path, text):
+    """Write the engine's clock file in one step: the engines read it
+    every poll and must never see it empty."""
+    path = pathlib.Path(path)
+    scratch = path.with_name(path.name + '.new')
+    scratch.write_text(text)
+    os.replace(scratch, path)
+
+
 @pytest.fixture(scope='module')
 def server(tmp_path_factory):
     workdir = tmp_path_factory.mktemp('karbor-all-fake-clock')
     clock = workdir / 'clock'
-    clock.write_text(EPOCH)
+    set_clock(clock, EPOCH)
     server = conftest.start_karbor_all(
         workdir, operationengine={'clock_file': clock,
                                   'poll_interval': 0.2,
@@ -86,7 +96,7 @@ def test_five_runs_keep_the_newest_two(server, cli, plan):
     made = []
     for index in range(RUNS):
         due = first_due + index * MINUTE
-        server.clock.write_text((due + SECOND).isoformat())
+        set_clock(server.clock, (due + SECOND).isoformat())
 
         def ended():
             shown = show(cli, operation['id'])

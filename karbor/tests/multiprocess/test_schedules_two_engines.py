@@ -24,7 +24,7 @@ DATABASE = 'karbor_retention'
 def server(tmp_path_factory, postgresql, rabbitmq):
     workdir = tmp_path_factory.mktemp('karbor-fake-clock')
     clock = workdir / 'clock'
-    clock.write_text(retention.EPOCH)
+    retention.set_clock(clock, retention.EPOCH)
     karbor = servers.Deployment(
         workdir / 'karbor', postgresql.create_database(DATABASE),
         rabbitmq.add_vhost(DATABASE),
