@@ -41,7 +41,6 @@ import http.client
 import json
 import multiprocessing
 import os
-import platform
 import random
 import shutil
 import subprocess
@@ -50,6 +49,8 @@ import tempfile
 import time
 
 from karbor.tests.multiprocess import servers
+
+import machine as bench_machine
 
 PROVIDER = 'b766f37c-d011-4026-8228-28730d734a3f'
 DIRECTORY = 'OS::Karbor::Directory'
@@ -394,21 +395,6 @@ def version_of(argv):
     return out.splitlines()[0] if out else '?'
 
 
-def machine():
-    cpu = ''
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    cpu = line.split(':', 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return '%d cores, %s, Python %s' % (os.cpu_count() or 0,
-                                        cpu or platform.machine(),
-                                        platform.python_version())
-
-
 def print_report(args, latencies, errors, samples, cpu, settled, loadavg,
                  postgres_version):
     print()
@@ -421,7 +407,8 @@ def print_report(args, latencies, errors, samples, cpu, settled, loadavg,
     print('            %s (fsync on), RabbitMQ %s, all on loopback'
           % (postgres_version, version_of(
               ['dpkg-query', '-W', '-f', '${Version}', 'rabbitmq-server'])))
-    print('machine   : %s; load average before: %s' % (machine(), loadavg))
+    print('machine   : %s; load average before: %s' % (
+        bench_machine.summary(), loadavg))
     print('            the servers and the load generator share it')
     print()
     header = '%-20s %9s %8s %8s %8s %8s %7s' % (

@@ -68,7 +68,6 @@ import contextlib
 import datetime
 import math
 import os
-import platform
 import shutil
 import sqlite3
 import statistics
@@ -76,6 +75,8 @@ import sys
 import tempfile
 import time
 import urllib.parse
+
+import machine as bench_machine
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -605,18 +606,7 @@ def connection_setup(engine, repeat):
 
 
 def machine():
-    cpu = ''
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    cpu = line.split(':', 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return '%d cores, %s, Python %s, SQLite %s' % (
-        os.cpu_count() or 0, cpu or platform.machine(),
-        platform.python_version(), sqlite3.sqlite_version)
+    return bench_machine.summary('SQLite %s' % sqlite3.sqlite_version)
 
 
 def loadavg():

@@ -72,6 +72,8 @@ import tempfile
 import threading
 import time
 
+import machine as bench_machine
+
 try:
     import psutil
 except ImportError:  # pragma: no cover - optional
@@ -1080,17 +1082,8 @@ def machine_summary():
                     mem = int(line.split()[1]) * KiB
     except OSError:
         pass
-    model = platform.processor() or ''
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    model = line.split(':', 1)[1].strip()
-                    break
-    except OSError:
-        pass
     return '%s cores (%s), %s RAM, Linux %s, Python %s' % (
-        cores, model or '?', human_bytes(mem) if mem else '?',
+        cores, bench_machine.cpu_model(), human_bytes(mem) if mem else '?',
         platform.release(), platform.python_version())
 
 
