@@ -419,11 +419,7 @@ class Scheduler(object):
         if (checkpoint.status == checkpoint_obj.PROTECTING and
                 checkpoint.host is None):
             # The protect cast may have been lost with this engine.
-            trigger = self._time_trigger(operation)
-            window = (trigger.window if trigger is not None else
-                      datetime.timedelta(
-                          seconds=CONF.operationengine.default_window))
-            if self.clock.now() > run.due_at + window:
+            if self.clock.now() > run.due_at + self._window(operation):
                 if operations.fail_unstarted(
                         ctx, run, 'the operation engine stopped before the '
                                   'protect started, and the run\'s window '
