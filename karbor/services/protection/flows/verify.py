@@ -28,6 +28,7 @@ from taskflow.patterns import linear_flow
 from taskflow import task
 
 from karbor.db import models
+from karbor.db import session as db_session
 from karbor import exception
 from karbor.objects import checkpoint as checkpoint_obj
 from karbor.objects import operation_log
@@ -212,29 +213,24 @@ def _record(row, status, report, read=None):
               'resources_reason': reasons}
     if read is not None:
         values['scope'] = dict(row.scope, result=read)
-    if row.conditional_update(values,
-                              {'status': verification_obj.VERIFYING}):
-        _note_on_checkpoint(row)
+    _end(row, values)
 
 
 def fail(row, reason):
-    if row.conditional_update(
-            {'status': verification_obj.ERROR,
-             'resources_reason': {'': reason}},
-            {'status': verification_obj.VERIFYING}):
-        _note_on_checkpoint(row)
+    _end(row, {'status': verification_obj.ERROR,
+               'resources_reason': {'': reason}})
 
 
-def _note_on_checkpoint(row):
-    """The checkpoint shows when it was last verified, and the result."""
-    try:
-        checkpoint_obj.Checkpoint.record_verification(
-            row._context, row.checkpoint_id, row.id, row.status,
-            at=row.updated_at)
-    except Exception:
-        # The verification's own row holds the result already.
-        LOG.exception('Could not note verification %s on checkpoint %s',
-                      row.id, row.checkpoint_id)
+def _end(row, values):
+    """End the verification and note it on its checkpoint in one
+    transaction, so whoever sees the verification ended sees the
+    checkpoint's last_verification_* say so too."""
+    with db_session.writer.using(row._context):
+        if row.conditional_update(values,
+                                  {'status': verification_obj.VERIFYING}):
+            checkpoint_obj.Checkpoint.record_verification(
+                row._context, row.checkpoint_id, row.id, row.status,
+                at=row.updated_at)
 
 
 def run(context, row, provider, bank, scheduled_operation_id=None):
