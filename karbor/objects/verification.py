@@ -4,7 +4,10 @@ from oslo_utils import versionutils
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
 
+from sqlalchemy import select
+
 from karbor.db import models
+from karbor.db import session as db
 from karbor import exception
 from karbor.objects import base
 
@@ -12,6 +15,33 @@ VERIFYING = 'verifying'
 SUCCESS = 'success'
 ERROR = 'error'
 STATUSES = (VERIFYING, SUCCESS, ERROR)
+
+# The scope of a checkpoint's last verification when it is a completed
+# verify cycle (karbor.objects.verify_cycle), not one verification of it.
+CYCLE = 'cycle'
+
+
+def described_scope(parameters, scope):
+    """What a verification read of its checkpoint, as its checkpoint's
+    ``last_verification_scope`` says it: ``cycle``, or the modes its
+    parameters asked for (``full``, ``quick``, ``compare``, ``subset
+    1/4``), comma-separated when they differ from one resource to the
+    next. Parameters that name single resources only (``TYPE#ID``) leave
+    the others in the default mode, ``full``.
+    """
+    if scope:
+        return CYCLE
+    modes, whole_type = set(), False
+    for key, given in (parameters or {}).items():
+        given = given if isinstance(given, dict) else {}
+        mode = given.get('mode') or 'full'
+        if mode == 'subset' and given.get('subset'):
+            mode = 'subset %s' % given['subset']
+        modes.add(mode)
+        whole_type = whole_type or '#' not in key
+    if not whole_type:
+        modes.add('full')
+    return ', '.join(sorted(modes))
 
 
 @base.KarborObjectRegistry.register
@@ -48,3 +78,18 @@ class Verification(base.ProjectObject, base.TimestampedObject,
         super().obj_make_compatible(primitive, target_version)
         if versionutils.convert_version_to_tuple(target_version) < (1, 1):
             primitive.pop('scope', None)
+
+    @classmethod
+    def scopes_of(cls, context, ids):
+        """{id: described_scope} of these verifications, in one query
+        (those gone are left out)."""
+        ids = sorted(set(ids) - {None})
+        if not ids:
+            return {}
+        model = models.Verification
+        with db.reader.using(context) as session:
+            found = session.execute(
+                select(model.id, model.parameters, model.scope)
+                .where(model.id.in_(ids))).all()
+        return {row.id: described_scope(row.parameters, row.scope)
+                for row in found}

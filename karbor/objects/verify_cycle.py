@@ -22,6 +22,15 @@ falls into one of them, and is read once.
 Chunks added by a checkpoint made during a cycle are read in that cycle if
 the sweep has not passed their offset yet, otherwise in the next, at their
 offset: within N days either way.
+
+A run reads a slice of every checkpoint: it is no verification of any one
+of them, and leaves the checkpoints' ``last_verification_*`` alone. When a
+cycle completes, every checkpoint that each of its runs read (listed from
+the cycle's first run to its last, so none of its chunks was left out)
+gets the cycle as its last verification: at its completion, with the
+cycle's result (``success`` if every run of it succeeded and no chunk was
+damaged) and the id of the run that completed it, whose ``scope`` says it
+is a cycle's.
 """
 
 import datetime
@@ -35,6 +44,8 @@ from sqlalchemy import update
 from karbor.db import models
 from karbor.db import session as db
 from karbor.objects import base
+from karbor.objects import checkpoint as checkpoint_obj
+from karbor.objects import verification as verification_obj
 
 # Offsets of chunks run from 0 to SPACE (exclusive).
 SPACE = 1 << 32
@@ -147,13 +158,16 @@ class VerifyCycle(base.ProjectObject, base.TimestampedObject,
         return found[0] if found else None
 
     @classmethod
-    def record_run(cls, context, operation, scope, now, expected):
+    def record_run(cls, context, operation, scope, now, expected,
+                   verification_id=None):
         """Add what a run read (``scope['result']``) to its cycles.
 
         In one transaction, and only if no other run moved the sweep since
         this one was planned (so that a run followed again after a restart
         counts once). ``expected(cycle)``: the due time of the run expected
-        to end a cycle still being read. Returns the cycles changed.
+        to end a cycle still being read. A cycle this run completes is
+        noted on the checkpoints it read whole (``verification_id``: the
+        run's verification). Returns the cycles changed.
         """
         result = scope['result']
         length = datetime.timedelta(days=scope['days'])
@@ -220,6 +234,10 @@ class VerifyCycle(base.ProjectObject, base.TimestampedObject,
                     row.completed_at = now
                     row.chunks_left = 0
                     row.expected_completion = None
+                    if row.status == COMPLETE:
+                        session.flush()
+                        _note_on_checkpoints(context, session, row,
+                                             verification_id, now)
                 else:
                     row.chunks_left = result['chunks_left']
                     row.expected_completion = expected(row)
@@ -234,3 +252,50 @@ class VerifyCycle(base.ProjectObject, base.TimestampedObject,
                 changed.append(latest)
             session.flush()
             return [cls.from_db(context, row) for row in changed]
+
+
+def _note_on_checkpoints(context, session, cycle, verification_id, now):
+    """Make a completed cycle the last verification of the checkpoints
+    whose every chunk it read; returns their ids.
+
+    The proof is in the verifications of the cycle's runs (their scopes
+    say which checkpoints each listed and which offsets it read): a
+    checkpoint counts if every run of the cycle listed it and did not skip
+    it. Runs purged since (``purge_runs``) leave a gap in the offsets, and
+    then the cycle vouches for nothing.
+    """
+    run = models.ScheduledOperationRun
+    verification = models.Verification
+    # The runs reading a cycle are due at most one trigger interval (at
+    # most one cycle, which validation enforces) before it starts.
+    since = cycle.started_at - (cycle.ends_at - cycle.started_at)
+    found = session.execute(
+        select(verification.status, verification.scope)
+        .join(run, run.verification_id == verification.id)
+        .where(run.scheduled_operation_id == cycle.scheduled_operation_id,
+               run.due_at >= since)).all()
+    slices, listed, succeeded = [], None, True
+    for status, scope in found:
+        if not scope or 'result' not in scope:
+            continue
+        mine = [(part['from'], part['to']) for part in scope['parts']
+                if part['cycle'] == cycle.number]
+        if not mine:
+            continue
+        slices.extend(mine)
+        read = set(scope.get('checkpoints') or ()) - set(
+            scope['result'].get('checkpoints_skipped') or ())
+        listed = read if listed is None else listed & read
+        succeeded = succeeded and status == verification_obj.SUCCESS
+    reached = 0
+    for start, end in sorted(slices):
+        if start > reached:
+            break
+        reached = max(reached, end)
+    if reached < SPACE or not listed:
+        return []
+    status = verification_obj.SUCCESS if succeeded and \
+        cycle.chunks_damaged == 0 else verification_obj.ERROR
+    return [checkpoint_id for checkpoint_id in sorted(listed)
+            if checkpoint_obj.Checkpoint.record_verification(
+                context, checkpoint_id, verification_id, status, at=now)]

@@ -33,7 +33,13 @@ FILTERS = {'plan_id': listing.uuid, 'start_date': _date, 'end_date': _date,
            'status': listing.one_of(*checkpoint_obj.STATUSES)}
 
 
-def view(checkpoint):
+def _scopes(ctx, checkpoints):
+    """The scopes of the checkpoints' last verifications, for view()."""
+    return objects.Verification.scopes_of(
+        ctx, [c.last_verification_id for c in checkpoints])
+
+
+def view(checkpoint, scopes):
     plan = checkpoint.protection_plan or {}
     return {
         'id': checkpoint.id,
@@ -55,6 +61,10 @@ def view(checkpoint):
         'last_verified_at': checkpoint.last_verified_at,
         'last_verification_id': checkpoint.last_verification_id,
         'last_verification_status': checkpoint.last_verification_status,
+        # What it read of the checkpoint: "cycle" (a completed verify
+        # cycle read all its chunks) or the verification's modes.
+        'last_verification_scope': scopes.get(
+            checkpoint.last_verification_id),
         'created_at': checkpoint.created_at,
         'updated_at': checkpoint.updated_at,
     }
@@ -119,7 +129,7 @@ def create(req):
     extra_info = body.get('extra-info') or body.get('extra_info') or {}
     checkpoint = objects.Checkpoint.for_plan(ctx, plan, extra_info)
     rpcapi.ProtectionAPI().protect(ctx, checkpoint.id)
-    return 202, {'checkpoint': view(checkpoint)}
+    return 202, {'checkpoint': view(checkpoint, {})}
 
 
 def index(req):
@@ -129,7 +139,9 @@ def index(req):
     provider = _provider(req)
     query = listing.parse(req, SORT_KEYS, [('created_at', 'desc')], FILTERS)
     query.filters['provider_id'] = provider.id
-    rows = [view(c) for c in objects.Checkpoint.list(ctx, query)]
+    found = objects.Checkpoint.list(ctx, query)
+    scopes = _scopes(ctx, found)
+    rows = [view(c, scopes) for c in found]
     return dict({'checkpoints': rows},
                 **listing.links(req, 'checkpoints', rows, query))
 
@@ -138,7 +150,8 @@ def show(req):
     """GET .../checkpoints/{checkpoint_id} -> 200; 404."""
     ctx = middleware.context_of(req)
     policy.authorize(ctx, checkpoint_policies.GET)
-    return {'checkpoint': view(_get(req, ctx))}
+    checkpoint = _get(req, ctx)
+    return {'checkpoint': view(checkpoint, _scopes(ctx, [checkpoint]))}
 
 
 def delete(req):
@@ -182,4 +195,4 @@ def update(req):
             status=checkpoint.status)
     except exception.CheckpointNotFound:
         pass
-    return {'checkpoint': view(checkpoint)}
+    return {'checkpoint': view(checkpoint, _scopes(ctx, [checkpoint]))}

@@ -155,8 +155,9 @@ def record_cycle_run(context, operation, verification, now):
             return trigger.next_after(now)
         return last
 
-    changed = objects.VerifyCycle.record_run(context, operation, scope, now,
-                                             expected)
+    changed = objects.VerifyCycle.record_run(
+        context, operation, scope, now, expected,
+        verification_id=verification.id)
     for cycle in changed:
         LOG.info('Verify cycle %d of scheduled operation %s: %s, %d chunks '
                  'read, %d left', cycle.number, operation.id, cycle.status,

@@ -818,6 +818,18 @@ def test_a_verify_cycle_reads_every_chunk_once_per_cycle(
         return api.get('scheduled_operations/%s' % operation['id']).json_body[
             'scheduled_operation']['verify_cycle']
 
+    def last_verifications():
+        """checkpoint id -> (id, status, scope, at) of its last
+        verification, as the API shows it."""
+        shown = {}
+        for row in checkpoints(api):
+            at = row['last_verified_at']
+            shown[row['id']] = (
+                row['last_verification_id'], row['last_verification_status'],
+                row['last_verification_scope'],
+                at and datetime.datetime.fromisoformat(at))
+        return shown
+
     # Cycle 0: twelve runs, six hours apart.
     for step in range(12):
         (started,) = run(step)
@@ -836,6 +848,9 @@ def test_a_verify_cycle_reads_every_chunk_once_per_cycle(
             # The run due at +66 h reads what falls due before +72 h.
             assert datetime.datetime.fromisoformat(
                 shown['expected_completion']) == due + 66 * HOURS
+            # A run reads a slice of each checkpoint: it verified none.
+            assert set(last_verifications().values()) == {
+                (None, None, None, None)}
     digests = [digest for _, digest in read_in[0]]
     assert sorted(digests) == sorted(referenced)
     assert all(due <= at < due + 3 * day for at, _ in read_in[0])
@@ -854,6 +869,12 @@ def test_a_verify_cycle_reads_every_chunk_once_per_cycle(
     assert {row['operation_type'] for row in logged} == {'verify'}
     assert sum(row['extra_info']['cycle']['parts'][0]['chunks_read']
                for row in logged) == len(referenced)
+    # The completed cycle read every chunk of each checkpoint: it is their
+    # last verification, by the run that completed it.
+    assert last_verifications() == {
+        checkpoint_id: (verified[-1]['id'], 'success', 'cycle',
+                        due + 66 * HOURS + SECOND)
+        for checkpoint_id in made}
 
     # Cycle 1: a byte flipped in one chunk is found within the cycle; a
     # checkpoint made mid-cycle has its chunks read within three days.
@@ -884,6 +905,13 @@ def test_a_verify_cycle_reads_every_chunk_once_per_cycle(
     shown = cycle_row()
     assert (shown['number'], shown['status'], shown['chunks_damaged']) == (
         1, 'complete', 3)
+    # Damage found in the cycle is its result; the checkpoint made in its
+    # middle was not read whole in it (nor yet in any).
+    cycle_1 = (verified[-1]['id'], 'error', 'cycle',
+               due + 5 * day + 18 * HOURS + SECOND)
+    assert last_verifications() == dict(
+        {checkpoint_id: cycle_1 for checkpoint_id in made[:3]},
+        **{made[3]: (None, None, None, None)})
     assert sorted(d for _, d in read_in[1] if d not in added) == sorted(
         referenced)
     # The verifications moved the damaged chunks to the quarantine; the
@@ -914,3 +942,6 @@ def test_a_verify_cycle_reads_every_chunk_once_per_cycle(
                                          operation['id'])
     assert [(c.number, c.status) for c in cycles] == [
         (2, 'complete'), (1, 'complete'), (0, 'complete')]
+    assert set(last_verifications().values()) == {
+        (verified[-1]['id'], 'success', 'cycle',
+         due + 8 * day + 18 * HOURS + SECOND)}

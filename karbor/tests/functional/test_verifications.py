@@ -316,11 +316,13 @@ def test_checkpoint_shows_its_last_verification(api, checkpoint, data_root):
     shown = _checkpoint_view(api, checkpoint['id'])
     assert shown['last_verification_id'] == passed['id']
     assert shown['last_verification_status'] == 'success'
+    assert shown['last_verification_scope'] == 'full'
     assert shown['last_verified_at'] is not None
     # The list shows it too.
     (listed,) = [c for c in api.get('providers/%s/checkpoints' % PROVIDER)
                  .json_body['checkpoints'] if c['id'] == checkpoint['id']]
-    assert listed['last_verification_id'] == passed['id']
+    assert (listed['last_verification_id'],
+            listed['last_verification_scope']) == (passed['id'], 'full')
     log = api.get('operation_logs?operation_type=verify').json_body[
         'operation_logs'][0]
     info = log['extra_info']
@@ -347,6 +349,12 @@ def test_checkpoint_shows_its_last_verification(api, checkpoint, data_root):
     assert log['verification_id'] == failed['id']
     assert log['extra_info']['chunks_missing'] == 1
     assert log['extra_info']['chunks_damaged'] == 1
+    # A subset reads part of it, and the checkpoint says so.
+    subset = verify(api, checkpoint['id'], {DIRECTORY: {
+        'mode': 'subset', 'subset': '1/4'}})
+    shown = _checkpoint_view(api, checkpoint['id'])
+    assert (shown['last_verification_id'],
+            shown['last_verification_scope']) == (subset['id'], 'subset 1/4')
 
 
 def test_an_older_verification_does_not_replace_a_newer(api, checkpoint):

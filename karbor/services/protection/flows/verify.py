@@ -17,6 +17,8 @@ which also sees that each chunk is read once however many resources and
 checkpoints refer to it. What it read is recorded in the verification's
 scope (``result``) when the flow completes; a verification that failed
 before reading records nothing, and its part is read by the next run.
+Such a run is not noted on its checkpoint as its last verification: it
+read only a slice of it.
 """
 
 import threading
@@ -224,10 +226,16 @@ def fail(row, reason):
 def _end(row, values):
     """End the verification and note it on its checkpoint in one
     transaction, so whoever sees the verification ended sees the
-    checkpoint's last_verification_* say so too."""
+    checkpoint's last_verification_* say so too.
+
+    Not a run of a verify cycle: it read a slice of every checkpoint and
+    verified none of them; the cycle it completes is noted on them
+    instead (karbor.objects.verify_cycle).
+    """
     with db_session.writer.using(row._context):
         if row.conditional_update(values,
-                                  {'status': verification_obj.VERIFYING}):
+                                  {'status': verification_obj.VERIFYING}) \
+                and not row.scope:
             checkpoint_obj.Checkpoint.record_verification(
                 row._context, row.checkpoint_id, row.id, row.status,
                 at=row.updated_at)

@@ -57,3 +57,17 @@ def test_verification_1_0_has_no_scope():
     assert 'scope' not in old
     assert obj.obj_to_primitive()['karbor_object.data']['scope'] == {
         'parts': []}
+
+
+def test_described_scope_names_what_a_verification_read():
+    described = verification.described_scope
+    directory = 'OS::Karbor::Directory'
+    assert described({}, None) == 'full'
+    assert described({directory: {'mode': 'quick'}}, None) == 'quick'
+    assert described({directory: {'mode': 'subset', 'subset': '1/4'}},
+                     None) == 'subset 1/4'
+    # One resource named: the others are read in the default mode.
+    assert described({directory + '#r1': {'mode': 'compare'}},
+                     None) == 'compare, full'
+    assert described({directory: {'mode': 'quick'}}, {'parts': []}) == (
+        'cycle')
