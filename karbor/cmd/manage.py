@@ -5,6 +5,7 @@
     karbor-manage checkpoint reindex [--provider ID]
     karbor-manage operation_log purge --before DATE [--project P]
     karbor-manage scheduled_operation purge_runs --before DATE [--project P]
+    karbor-manage scheduled_operation purge_cycles --before DATE [--project P]
 """
 
 import sys
@@ -99,6 +100,16 @@ def _scheduled_operation_purge_runs():
         removed, before.isoformat()))
 
 
+def _scheduled_operation_purge_cycles():
+    args = common.CONF.command
+    before = _before()
+    removed = objects.VerifyCycle.purge(
+        context.get_admin_context(), before, project_id=args.project,
+        batch_size=args.batch_size)
+    print('Purged %d verify cycles that ended (or, of deleted scheduled '
+          'operations, started) before %s' % (removed, before.isoformat()))
+
+
 def _positive_int(text):
     value = int(text)
     if value < 1:
@@ -137,6 +148,12 @@ def _add_scheduled_operation_commands(subparsers):
                'before a date, except runs still going on, in small '
                'batches so the engines and the API stay live.',
                _scheduled_operation_purge_runs)
+    _add_purge(actions, 'purge_cycles',
+               'Delete the verify cycles of deleted scheduled operations '
+               'that started before a date, and the cycles that ended '
+               'before it (but each operation\'s newest), in small '
+               'batches.',
+               _scheduled_operation_purge_cycles)
 
 
 def _add_commands(subparsers):

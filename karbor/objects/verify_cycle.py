@@ -38,6 +38,9 @@ import datetime
 from oslo_utils import uuidutils
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
+from sqlalchemy import and_
+from sqlalchemy import or_
+from sqlalchemy import orm
 from sqlalchemy import select
 from sqlalchemy import update
 
@@ -156,6 +159,34 @@ class VerifyCycle(base.ProjectObject, base.TimestampedObject,
     def latest_of(cls, context, operation_id):
         found = cls.list_of(context, operation_id, limit=1)
         return found[0] if found else None
+
+    @classmethod
+    def purge(cls, context, before, project_id=None, batch_size=1000):
+        """Delete the cycles of the past, in short batches.
+
+        Removed: every cycle of a deleted scheduled operation that started
+        before ``before``, and the cycles that ended (complete or
+        incomplete) before it, except an operation's newest cycle, which
+        places the next run on the sweep (without it the next run would
+        start a new cycle 0 from its own due time). A cycle being read is
+        the engine's state: kept. Returns the number of rows removed.
+        """
+        model = models.VerifyCycle
+        operation = models.ScheduledOperation
+        newer = orm.aliased(model)
+        live = select(operation.id).where(
+            operation.id == model.scheduled_operation_id,
+            operation.deleted.is_(False)).exists()
+        superseded = select(newer.id).where(
+            newer.scheduled_operation_id == model.scheduled_operation_id,
+            newer.number > model.number).exists()
+        conditions = [or_(
+            and_(~live, model.started_at < before),
+            and_(model.status != READING, model.completed_at < before,
+                 superseded))]
+        if project_id is not None:
+            conditions.append(model.project_id == project_id)
+        return base.purge_in_batches(context, model, conditions, batch_size)
 
     @classmethod
     def record_run(cls, context, operation, scope, now, expected,
