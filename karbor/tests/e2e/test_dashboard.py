@@ -12,6 +12,7 @@ import json
 import os
 import pathlib
 import subprocess
+import sys
 import time
 
 import pytest
@@ -435,6 +436,132 @@ def _delete_row(browser, table, object_id):
         (By.CSS_SELECTOR, '.modal-footer .btn-danger, '
                           '.modal-footer .btn-primary')))
     confirm.click()
+
+
+def _api(keystone, server, method, path, body=None):
+    """The Karbor API as project A's member, through a Keystone token."""
+    session = keystone.session(A_MEMBER, A)
+    response = session.request(
+        server.endpoint(keystone.project_ids[A]) + path, method,
+        json=body, raise_exc=False)
+    assert response.status_code < 300, (response.status_code, response.text)
+    return response.json() if response.text else None
+
+
+def _linked_log_ids(browser):
+    """The operation-log ids the rows of the list link to, in order."""
+    return [link.get_attribute('href').rstrip('/').rsplit('/', 1)[-1]
+            for link in browser.driver.find_elements(
+                By.CSS_SELECTOR, 'tr.karbor-log td:first-child a')]
+
+
+def test_the_log_list_pages_to_older_rows(member, flow, keystone,
+                                          keystone_karbor_server):
+    """More logs than a page (20): the next page shows the older ones."""
+    server = keystone_karbor_server
+    for _ in range(22):
+        _api(keystone, server, 'POST', '/verifications', {'verification': {
+            'provider_id': helpers.LOCAL_PROVIDER_ID,
+            'checkpoint_id': flow['checkpoint_id'], 'parameters': {}}})
+
+    def listed():
+        return _api(keystone, server, 'GET',
+                    '/operation_logs?limit=100')['operation_logs']
+    ended, _ = helpers.poll(
+        lambda: all(log['ended_at'] for log in listed()), SETTLE)
+    assert ended, listed()
+    logs = listed()
+    assert len(logs) > 20
+
+    member.open('/project/karbor_operation_logs/')
+    first = _linked_log_ids(member)
+    assert first == [log['id'] for log in logs[:20]]
+    # Nothing runs: the page does not poll.
+    assert not member.driver.find_elements(By.CSS_SELECTOR, '.karbor-poll')
+    member.shot('operation-logs-page-1')
+    member.click(member.driver.find_element(By.ID, 'karbor-next-page'))
+    member.wait(lambda d: 'marker=' in d.current_url)
+    member.check_page()
+    second = _linked_log_ids(member)
+    assert second == [log['id'] for log in logs[20:40]]
+    started = {log['id']: log['started_at'] for log in logs}
+    assert max(started[i] for i in second) <= min(started[i]
+                                                  for i in first)
+    assert member.driver.find_elements(By.LINK_TEXT, 'First page')
+    member.shot('operation-logs-page-2')
+
+
+# Runs the karbor objects on the test server's database (its own config),
+# as its protection service does: start a log, or end it.
+_LOG_SCRIPT = """
+import sys
+from karbor.cmd import common
+from karbor import context
+from karbor import objects
+common.init(['--config-file', sys.argv[1]])
+objects.register_all()
+ctx = context.get_admin_context()
+if sys.argv[2] == 'start':
+    print(objects.OperationLog.start(ctx, 'protect', sys.argv[3],
+                                     plan_id=sys.argv[4]).id)
+else:
+    log = objects.OperationLog.get_by_id(ctx, sys.argv[3])
+    assert log.finish(True, extra_info={'resources': {}})
+"""
+
+
+def _log_call(server, *args):
+    proc = subprocess.run(
+        [sys.executable, '-c', _LOG_SCRIPT, str(server.config_path)]
+        + list(args), capture_output=True, text=True, timeout=60,
+        stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() \
+        else ''
+
+
+def test_a_log_detail_follows_its_operation_to_the_end(
+        member, flow, keystone, keystone_karbor_server):
+    """The detail page of a running operation shows its end by itself.
+
+    A real protect of a small directory is over before a browser opens
+    its page, so this log is started and ended the way the protection
+    service does it (OperationLog.start, then finish), on the server's
+    database, with the page open in between.
+    """
+    server = keystone_karbor_server
+    log_id = _log_call(server, 'start', keystone.project_ids[A],
+                       flow['plan_id'])
+    member.open('/project/karbor_operation_logs/%s/' % log_id)
+
+    def field(label):
+        try:
+            return member.driver.find_element(
+                By.XPATH, '//dt[normalize-space()="%s"]/following-sibling'
+                          '::dd[1]' % label).text.strip()
+        except (selenium_exceptions.NoSuchElementException,
+                selenium_exceptions.StaleElementReferenceException):
+            return None
+    assert (field('Status'), field('Ended')) == ('protecting', '-')
+    assert member.driver.find_element(
+        By.CSS_SELECTOR, '.page-header').text.strip() == 'protect protecting'
+    assert member.driver.find_elements(By.CSS_SELECTOR, '.karbor-poll')
+    member.shot('log-detail-running')
+    # Gone if the browser loaded the page again.
+    member.driver.execute_script('window.karborSamePage = true;')
+    _log_call(server, 'finish', log_id)
+    member.wait(lambda d: field('Status') == 'available', 30)
+    assert field('Ended') not in (None, '-')
+    # The heading names the status too, and follows it.
+    member.wait(lambda d: d.find_element(
+        By.CSS_SELECTOR, '.page-header').text.strip() == 'protect available',
+        10)
+    assert 'protect available' in member.driver.title
+    assert member.driver.execute_script('return window.karborSamePage;')
+    # Settled: it stops polling.
+    assert not member.driver.find_elements(By.CSS_SELECTOR, '.karbor-poll')
+    member.check_page()
+    member.shot('log-detail-ended')
 
 
 def test_the_panels_render_for_a_member(member):

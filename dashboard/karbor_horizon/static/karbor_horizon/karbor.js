@@ -89,19 +89,36 @@
   }
 
   // Fetch the page again and swap in its .karbor-refresh part, until the
-  // page no longer marks anything as running (.karbor-poll).
+  // page no longer marks anything as running (.karbor-poll). The heading,
+  // the breadcrumb and the window title may name the status too ("verify
+  // verifying"): they follow.
+  var HEADINGS = ['.page-header', '.breadcrumb'];
+
+  function swapHeadings(fresh) {
+    HEADINGS.forEach(function (selector) {
+      var next = fresh.querySelector(selector);
+      var current = document.querySelector(selector);
+      if (next && current) {
+        current.parentNode.replaceChild(document.importNode(next, true),
+                                        current);
+      }
+    });
+    if (fresh.title) { document.title = fresh.title; }
+  }
+
   function schedulePoll(marker) {
     var seconds = parseInt(marker.getAttribute('data-poll-seconds'), 10) || 3;
     window.setTimeout(function () {
       window.fetch(window.location.href, {credentials: 'same-origin'})
         .then(function (response) { return response.text(); })
         .then(function (html) {
-          var fresh = new DOMParser().parseFromString(html, 'text/html')
-            .querySelector('.karbor-refresh');
+          var page = new DOMParser().parseFromString(html, 'text/html');
+          var fresh = page.querySelector('.karbor-refresh');
           var current = document.querySelector('.karbor-refresh');
           if (fresh && current) {
             current.parentNode.replaceChild(document.importNode(fresh, true),
                                             current);
+            swapHeadings(page);
             init(document.querySelector('.karbor-refresh'));
           }
         })
