@@ -5,7 +5,11 @@ A controller function takes the webob request (with ``req.urlvars`` and
 ``(status, dict)`` pair, or a webob Response.
 """
 
+import datetime
+
+import orjson
 from oslo_serialization import jsonutils
+from oslo_utils import timeutils
 import routes
 import webob
 import webob.dec
@@ -16,11 +20,34 @@ from karbor.api import middleware
 from karbor import exception
 
 
+def _primitive(value):
+    # Datetimes as the API has always written them (oslo's format:
+    # microseconds, no offset) rather than orjson's RFC 3339.
+    if isinstance(value, datetime.datetime):
+        return value.strftime(timeutils.PERFECT_TIME_FORMAT)
+    return jsonutils.to_primitive(value, convert_instances=True)
+
+
+def encode(body):
+    """The JSON bytes of a response body.
+
+    orjson encodes a 50-row list several times faster than the json
+    module, which was a fifth of such a request's CPU. What it refuses
+    (an integer beyond 64 bits) goes through oslo's encoder instead.
+    """
+    try:
+        return orjson.dumps(body, default=_primitive,
+                            option=orjson.OPT_PASSTHROUGH_DATETIME |
+                            orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return jsonutils.dump_as_bytes(body)
+
+
 def json_response(body, status=200):
     response = webob.Response(status=status, content_type='application/json',
                               charset=None)
     if body is not None:
-        response.body = jsonutils.dump_as_bytes(body)
+        response.body = encode(body)
     return response
 
 

@@ -37,5 +37,7 @@ def main():
         'threads': conf.osapi_karbor_threads,
         'preload_app': False,
         'control_socket_disable': True,
-        'accesslog': '-',
+        # No gunicorn access log: RequestLog already logs every request
+        # once, with its request id, through oslo.log.
+        'accesslog': None,
     }).run()

@@ -19,7 +19,7 @@ def _sort_of(query):
     return sort
 
 
-def paginate(session, stmt, model, query):
+def paginate(connection, stmt, model, query):
     """Apply sort, marker and limit of ``query`` to ``stmt``; run it.
 
     The marker (the id of the last row of the previous page) is looked up
@@ -33,8 +33,8 @@ def paginate(session, stmt, model, query):
     sort = _sort_of(query)
     marker_row = None
     if query.marker is not None:
-        marker_row = session.execute(
-            stmt.where(model.id == query.marker)).scalars().first()
+        marker_row = connection.execute(
+            stmt.where(model.id == query.marker)).first()
         if marker_row is None:
             raise exception.InvalidInput(
                 field='marker', reason='%s was not found' % query.marker)
@@ -47,7 +47,7 @@ def paginate(session, stmt, model, query):
         stmt = sa_utils.paginate_query(
             stmt, model, query.limit, [k for k, _ in sort],
             marker=marker_row, sort_dirs=[d for _, d in sort])
-        return session.execute(stmt).scalars().all()
+        return connection.execute(stmt).all()
 
     descending = directions == {'desc'}
     if marker_row is not None:
@@ -56,15 +56,18 @@ def paginate(session, stmt, model, query):
         stmt = stmt.where(keys < values if descending else keys > values)
     stmt = stmt.order_by(*[c.desc() if descending else c.asc()
                            for c in columns]).limit(query.limit)
-    return session.execute(stmt).scalars().all()
+    return connection.execute(stmt).all()
 
 
 def base_select(model, query, project_column='project_id'):
-    """select(model) of live rows, limited to the query's project.
+    """Select the columns of live rows, limited to the query's project.
 
+    Rows, not ORM instances: lists only read, and the ORM's identity map
+    and instance state cost more than the rows themselves. Objects are
+    built from rows as from instances (by column name).
     ``query.project_id`` is None only for an admin's all_tenants list.
     """
-    stmt = select(model).where(model.deleted.is_(False))
+    stmt = select(model.__table__).where(model.deleted.is_(False))
     if project_column is not None and query.project_id is not None:
         stmt = stmt.where(getattr(model, project_column) == query.project_id)
     return stmt

@@ -2,7 +2,7 @@
 
 import datetime
 
-from oslo_serialization import jsonutils
+import orjson
 from oslo_utils import uuidutils
 
 from karbor.api import listing
@@ -53,7 +53,8 @@ def view(checkpoint, scopes):
             'resources': plan.get('resources', []),
         },
         # A JSON string: the released clients json.loads() it.
-        'resource_graph': jsonutils.dumps(checkpoint.resource_graph or []),
+        'resource_graph': orjson.dumps(
+            checkpoint.resource_graph or []).decode(),
         'extra_info': checkpoint.extra_info or {},
         'resources_status': checkpoint.resources_status or {},
         'error_reason': checkpoint.error_reason,
