@@ -2,6 +2,7 @@
 
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
+from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import insert
@@ -92,12 +93,23 @@ class ProjectObject(KarborObject):
                                 object_id})
 
     @classmethod
-    def _select_one(cls, context, object_id):
-        stmt = select(cls.model.__table__).where(
-            cls.model.id == object_id, cls.model.deleted.is_(False))
-        if not context.is_admin:
-            stmt = stmt.where(cls.model.project_id == context.project_id)
-        return stmt
+    def _select_one(cls, context):
+        """The select of one live row by ``:object_id`` (and, but for an
+        admin, ``:project_id``).
+
+        Built once per class with bound parameters: constructing the
+        statement anew took a quarter of a show's database time.
+        """
+        selects = cls.__dict__.get('_selects_one')
+        if selects is None:
+            table = cls.model.__table__
+            any_project = select(table).where(
+                table.c.id == bindparam('object_id'),
+                table.c.deleted.is_(False))
+            selects = (any_project, any_project.where(
+                table.c.project_id == bindparam('project_id')))
+            cls._selects_one = selects
+        return selects[0] if context.is_admin else selects[1]
 
     # The API's reads (get_by_id, list) run Core selects on a plain
     # connection: no ORM session to build and close, no identity map.
@@ -106,19 +118,26 @@ class ProjectObject(KarborObject):
     def get_by_id(cls, context, object_id):
         with db.reader.connection.using(context) as connection:
             row = connection.execute(
-                cls._select_one(context, object_id)).first()
+                cls._select_one(context),
+                {'object_id': object_id,
+                 'project_id': context.project_id}).first()
         if row is None:
             raise cls._not_found(object_id)
         return cls.from_db(context, row)
 
     @classmethod
     def list(cls, context, query):
-        """Rows matching ``query`` (a karbor.api.listing.ListQuery)."""
+        """The rows matching ``query`` (a karbor.api.listing.ListQuery).
+
+        Read-only database rows with the object's fields as attributes
+        (datetimes naive UTC), not objects: lists feed the API's views,
+        which only read fields, and a versioned object per row of a
+        50-row page cost more CPU than the query.
+        """
         with db.reader.connection.using(context) as connection:
             stmt = pagination.base_select(cls.model, query)
             stmt = cls.apply_filters(stmt, query.filters)
-            rows = pagination.paginate(connection, stmt, cls.model, query)
-        return [cls.from_db(context, row) for row in rows]
+            return pagination.paginate(connection, stmt, cls.model, query)
 
     @classmethod
     def list_owned(cls, context, host, statuses):
@@ -172,7 +191,10 @@ class ProjectObject(KarborObject):
         values.setdefault('created_at', models.utcnow())
         values.setdefault('deleted', False)
         with db.writer.using(self._context) as session:
-            session.execute(insert(self.model).values(**values))
+            # The values as parameters, not in the statement: SQLAlchemy
+            # would otherwise key its statement cache on each JSON value's
+            # type, a slow walk, on every insert.
+            session.execute(insert(self.model.__table__), values)
         for name in self.fields:
             if name in values:
                 setattr(self, name, values[name])
