@@ -104,6 +104,15 @@ class CheckpointFilter(tables.FilterAction):
                                           c.protection_plan['name'])).lower()]
 
 
+def _last_verification(checkpoint):
+    """Its result and what it read: "success (full)", "error (cycle)"."""
+    status = checkpoint.get('last_verification_status')
+    if not status:
+        return '-'
+    scope = checkpoint.get('last_verification_scope')
+    return '%s (%s)' % (status, scope) if scope else status
+
+
 def _detail_link(checkpoint):
     return reverse('horizon:project:karbor_checkpoints:detail',
                    args=(checkpoint.provider_id, checkpoint.id))
@@ -114,9 +123,8 @@ class CheckpointsTable(tables.DataTable):
     plan = tables.Column(lambda c: c.protection_plan['name'],
                          verbose_name=_('Plan'))
     created = tables.Column('created_at', verbose_name=_('Created'))
-    verified = tables.Column(
-        lambda c: c.get('last_verification_status') or '-',
-        verbose_name=_('Last verification'))
+    verified = tables.Column(_last_verification,
+                             verbose_name=_('Last verification'))
     status = common.status_column(verbose_name=_('Status'))
 
     class Meta(object):
@@ -178,7 +186,7 @@ class DetailView(views.HorizonTemplateView):
             (_('Created'), checkpoint.created_at),
             (_('Error'), checkpoint.get('error_reason') or '-'),
             (_('Last verification'), '%s at %s' % (
-                checkpoint.get('last_verification_status') or '-',
+                _last_verification(checkpoint),
                 checkpoint.get('last_verified_at') or '-')),
             (_('Resource graph'), common.pretty(
                 common.loads(checkpoint.resource_graph))),

@@ -270,6 +270,10 @@ def test_member_verifies_the_checkpoint(member, flow):
         By.CSS_SELECTOR, '.karbor-resource-status')]
     assert statuses == ['success'], statuses
     member.shot('verification-detail')
+    # The checkpoint says what its last verification read.
+    member.open('/project/karbor_checkpoints/')
+    row = member.wait(lambda d: row_with(member, 'checkpoints', PLAN))
+    assert 'success (full)' in row.text, row.text
 
 
 def test_member_restores_the_checkpoint(member, flow):
