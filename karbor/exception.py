@@ -39,6 +39,11 @@ class ServiceNotFound(NotFound):
     message = 'Service %(service_id)s could not be found.'
 
 
+class QuotaClassNotFound(NotFound):
+    message = ('Quota class %(class_name)s could not be found; the only '
+               'quota class is "default".')
+
+
 class Forbidden(KarborException):
     message = 'Not authorized.'
 
@@ -48,8 +53,10 @@ class PolicyNotAuthorized(Forbidden):
 
 
 class QuotaExceeded(Forbidden):
+    # ``source`` says where the limit was set: "[quota] plans", "quota of
+    # project X" or "quota class default".
     message = ('Quota exceeded for %(resource)s of project %(project_id)s: '
-               '%(in_use)d in use, limit %(limit)d ([quota] %(resource)s). '
+               '%(in_use)d in use, limit %(limit)d (%(source)s). '
                'Delete some, or ask an administrator to raise the limit.')
 
 

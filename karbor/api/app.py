@@ -18,6 +18,7 @@ from karbor.api.v1 import operation_logs
 from karbor.api.v1 import plans
 from karbor.api.v1 import protectables
 from karbor.api.v1 import providers
+from karbor.api.v1 import quotas
 from karbor.api.v1 import restores
 from karbor.api.v1 import scheduled_operations
 from karbor.api.v1 import services
@@ -61,6 +62,14 @@ V1_ROUTES = {
         'GET': protectables.instances_index},
     '/{project_id}/protectables/{protectable_type}/instances/{resource_id}': {
         'GET': protectables.instances_show},
+    '/{project_id}/quotas/{target_project_id}': {
+        'GET': quotas.show, 'PUT': quotas.update, 'DELETE': quotas.delete},
+    '/{project_id}/quotas/{target_project_id}/detail': {
+        'GET': quotas.detail},
+    '/{project_id}/quotas/{target_project_id}/defaults': {
+        'GET': quotas.defaults},
+    '/{project_id}/quota_classes/{class_name}': {
+        'GET': quotas.class_show, 'PUT': quotas.class_update},
     '/{project_id}/restores': {'GET': restores.index,
                                'POST': restores.create},
     '/{project_id}/restores/{restore_id}': {'GET': restores.show},

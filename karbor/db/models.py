@@ -332,6 +332,32 @@ class VerifyCycle(Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
 
+class QuotaLimit(Base):
+    """An administrator's limit on one resource of a project or of a quota
+    class, overriding the ``[quota]`` option of the same name.
+
+    Removing an override deletes its row (``deleted`` stays False): it is
+    configuration with no history to keep, and the unique constraint then
+    needs no ``deleted`` column.
+    """
+
+    __tablename__ = 'quota_limits'
+    __table_args__ = (
+        UniqueConstraint('owner_type', 'owner', 'resource',
+                         name='uniq_quota_limits0owner_type0owner0resource'),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True,
+                                    autoincrement=True)
+    # 'project' (owner is a project id) or 'class' (owner is a class name).
+    owner_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    owner: Mapped[str] = mapped_column(String(255), nullable=False)
+    # 'plans' or 'checkpoints'.
+    resource: Mapped[str] = mapped_column(String(64), nullable=False)
+    # -1 is unlimited.
+    hard_limit: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
 def parse_time(value):
     """A naive UTC datetime from an ISO 8601 string (as we write them)."""
     parsed = datetime.datetime.fromisoformat(value)

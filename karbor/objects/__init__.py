@@ -9,6 +9,7 @@ def register_all():
     __import__('karbor.objects.checkpoint')
     __import__('karbor.objects.operation_log')
     __import__('karbor.objects.plan')
+    __import__('karbor.objects.quota')
     __import__('karbor.objects.restore')
     __import__('karbor.objects.scheduled_operation')
     __import__('karbor.objects.service')

@@ -23,11 +23,6 @@ DELETING = 'deleting'
 DELETED = 'deleted'
 ERROR_DELETING = 'error-deleting'
 STATUSES = (PROTECTING, AVAILABLE, ERROR, DELETING, DELETED, ERROR_DELETING)
-# What counts against [quota] checkpoints: checkpoints that hold, or are
-# about to hold, data in the bank. A failed protect is left for its owner
-# to look at and must not lock the project out of protecting again; one
-# being deleted is on its way out (and counts again if its delete fails).
-QUOTA_COUNTED = (PROTECTING, AVAILABLE, ERROR_DELETING)
 
 
 @base.KarborObjectRegistry.register
@@ -115,9 +110,7 @@ class Checkpoint(base.ProjectObject, base.TimestampedObject,
                              'parameters': plan.parameters},
             extra_info=extra_info or {})
         with db.writer.using(context) as session:
-            quota.enforce(session, models.Checkpoint, 'checkpoints',
-                          plan.project_id,
-                          models.Checkpoint.status.in_(QUOTA_COUNTED))
+            quota.enforce(session, 'checkpoints', plan.project_id)
             checkpoint.create()
         return checkpoint
 

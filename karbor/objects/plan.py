@@ -2,7 +2,6 @@
 
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
-from sqlalchemy import true
 
 from karbor.db import models
 from karbor.db import session as db
@@ -40,6 +39,5 @@ class Plan(base.ProjectObject, base.TimestampedObject,
     def create(self):
         """Insert the plan; QuotaExceeded if its project has its limit."""
         with db.writer.using(self._context) as session:
-            quota.enforce(session, models.Plan, 'plans', self.project_id,
-                          true())
+            quota.enforce(session, 'plans', self.project_id)
             super().create()

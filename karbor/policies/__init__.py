@@ -12,6 +12,7 @@ from karbor.policies import operation_logs
 from karbor.policies import plans
 from karbor.policies import protectables
 from karbor.policies import providers
+from karbor.policies import quotas
 from karbor.policies import restores
 from karbor.policies import scheduled_operations
 from karbor.policies import services
@@ -27,6 +28,7 @@ def list_rules():
         plans.list_rules(),
         protectables.list_rules(),
         providers.list_rules(),
+        quotas.list_rules(),
         restores.list_rules(),
         scheduled_operations.list_rules(),
         services.list_rules(),

@@ -8,6 +8,7 @@ import webob
 from karbor.api import app as api_app
 from karbor.cmd import operationengine
 from karbor.cmd import protection as protection_cmd
+from karbor.tests.functional import helpers
 
 
 class ApiClient(object):
@@ -86,6 +87,13 @@ def data_root(tmp_path, override):
     override('file_system_bank_path', str(tmp_path / 'bank'),
              group='file_system_bank_plugin')
     return tmp_path
+
+
+@pytest.fixture
+def docs(api, data_root):
+    """The directory ``docs`` of project demo."""
+    helpers.make_tree('demo', 'docs', {'a.txt': b'alpha\n'})
+    return 'docs'
 
 
 @pytest.fixture

@@ -218,6 +218,12 @@ def _path_value(name, project, rows):
     if name == 'protectable_type':
         return st.one_of(st.just('OS::Karbor::Directory'),
                          st.text(min_size=1, max_size=30))
+    if name == 'target_project_id':
+        return st.one_of(st.just(project), st.sampled_from(sorted(TENANTS)),
+                         st.text(min_size=1, max_size=20), _hostile)
+    if name == 'class_name':
+        return st.one_of(st.just('default'), st.text(min_size=1,
+                                                     max_size=20))
     if name == 'service_id':
         return st.one_of(st.integers(0, 5).map(str),
                          st.text(min_size=1, max_size=10), _hostile)
@@ -271,6 +277,7 @@ def _templates(rows, tenant):
                              '9999-12-31T23:59:59', '0001-01-01T00:00:00',
                              '0001-01-01T00:00:00+14:00', '1899-12-31',
                              '9000-12-31T23:59:59-14:00', 'soon'])
+    quota_limit = st.sampled_from([None, -1, 1000, 2 ** 31 - 1])
     return {
         'plans.create': obj(plan=obj(
             name=st.just('p'), provider_id=st.just(PROVIDER),
@@ -311,6 +318,11 @@ def _templates(rows, tenant):
             enabled=st.booleans())),
         'services.update': obj(status=st.sampled_from(['enabled',
                                                        'disabled'])),
+        # Limits large enough for the operations fuzzed after these.
+        'quotas.update': obj(quota=obj(plans=quota_limit,
+                                       checkpoints=quota_limit)),
+        'quotas.class_update': obj(quota_class=obj(
+            plans=quota_limit, checkpoints=quota_limit)),
     }
 
 

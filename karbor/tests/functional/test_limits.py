@@ -5,8 +5,6 @@ quotas on plans and checkpoints (also as the operation engine meets them).
 import datetime
 import threading
 
-import pytest
-
 from karbor import context
 from karbor import objects
 from karbor.services.operationengine import scheduler as scheduler_mod
@@ -28,13 +26,6 @@ def fault(res, status):
     ((name, body),) = res.json_body.items()
     assert body['code'] == status
     return name, body['message']
-
-
-@pytest.fixture
-def docs(api, data_root):
-    """The directory ``docs`` of project demo."""
-    make_tree('demo', 'docs', {'a.txt': b'alpha\n'})
-    return 'docs'
 
 
 def plan_body(api, name='plan'):

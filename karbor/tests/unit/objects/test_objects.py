@@ -15,6 +15,7 @@ EXPECTED_FINGERPRINTS = {
     'Checkpoint': '1.1-151f795ef12317ed3d32b736ee8574b1',
     'OperationLog': '1.0-37aeb34f79e9712dccbfbd251448d086',
     'Plan': '1.0-9d0d4fc0239495b7f2d5182fd8e3745d',
+    'QuotaSet': '1.0-8a71c4d92bb296f7a34bd8709b147fa0',
     'Restore': '1.0-5e09f29246a3547c5bd39227e0cc7f64',
     'ScheduledOperation': '1.0-87139fcaee6874b152e835a2a39b3b60',
     'ScheduledOperationRun': '1.1-6bee7b6887f809120d912180af1bf4c0',
