@@ -146,17 +146,25 @@ def karbor_cli(karbor_cli_of, karbor_server):
 
 
 @pytest.fixture(scope='session')
-def openstack_cli(client_venv, karbor_server):
+def openstack_cli_of(client_venv):
+    """openstack_cli_of(server) -> the ``openstack_cli`` of another server."""
+    def make(server):
+        def auth(user, project):
+            return ['--os-auth-type', 'admin_token',
+                    '--os-endpoint', server.endpoint(project),
+                    '--os-token', '%s:%s' % (user, project),
+                    'data', 'protection']
+        return _cli(client_venv, 'openstack', auth)
+    return make
+
+
+@pytest.fixture(scope='session')
+def openstack_cli(openstack_cli_of, karbor_server):
     """openstack_cli(*args, user=, project=) -> (rc, out, err).
 
     ``args`` follow ``openstack ... data protection``.
     """
-    def auth(user, project):
-        return ['--os-auth-type', 'admin_token',
-                '--os-endpoint', karbor_server.endpoint(project),
-                '--os-token', '%s:%s' % (user, project),
-                'data', 'protection']
-    return _cli(client_venv, 'openstack', auth)
+    return openstack_cli_of(karbor_server)
 
 
 @pytest.fixture(scope='session')

@@ -220,3 +220,33 @@ def test_projects_do_not_see_each_other(keystone_karbor_cli,
     b_logs = parse_table(ok(keystone_karbor_cli(
         'operationlog-list', user=B_MEMBER, project=B)))
     assert a_objects.checkpoint['id'] not in json.dumps(b_logs), b_logs
+
+
+def test_quotas_of_the_tokens_project(keystone, keystone_karbor_cli,
+                                      keystone_openstack_cli):
+    """With a Keystone session the clients know their project: quota-show
+    needs no --tenant here (it does under noauth, test_quotas_cli)."""
+    a_id, b_id = keystone.project_ids[A], keystone.project_ids[B]
+    shown = parse_show(ok(keystone_karbor_cli('quota-show', user=A_READER,
+                                              project=A)))
+    assert shown['id'] == a_id, shown
+    shown = json.loads(ok(keystone_openstack_cli(
+        'quotas', 'show', '--detail', '-f', 'json', user=A_READER,
+        project=A)))
+    assert shown['id'] == a_id and 'reserved = 0' in shown['plans'], shown
+    message = failed(keystone_karbor_cli('quota-update', a_id, '--plans',
+                                         '500', user=A_MEMBER, project=A))
+    assert FORBIDDEN in message, message
+    message = failed(keystone_karbor_cli('quota-show', '--tenant', b_id,
+                                         user=A_MEMBER, project=A))
+    assert FORBIDDEN in message, message
+    # An admin of A sets B's limit (above anything these tests create).
+    admin = e2e_keystone.user_name(A, 'admin')
+    ok(keystone_karbor_cli('quota-update', b_id, '--plans', '500',
+                           user=admin, project=A))
+    shown = parse_show(ok(keystone_karbor_cli('quota-defaults', user=B_MEMBER,
+                                              project=B)))
+    assert shown['id'] == b_id and shown['plans'] != '500', shown
+    shown = parse_show(ok(keystone_karbor_cli('quota-show', user=B_MEMBER,
+                                              project=B)))
+    assert shown['plans'] == '500', shown

@@ -94,7 +94,8 @@ def refused(res, status, what):
 # ``refers`` says whether it names A's rows (then B gets 404 for it);
 # ``fresh(member)`` makes a new target {variable: id} for a caller that
 # will change it; ``settle(member, world, body)`` waits for the background
-# work a successful call started.
+# work a successful call started; ``foreign`` is what B gets for ``owned``
+# through B's own URL (a quota of A: 403, whether A exists or not).
 @dataclasses.dataclass
 class Case:
     access: str
@@ -105,6 +106,7 @@ class Case:
     refers: bool = False
     fresh: typing.Callable | None = None
     settle: typing.Callable | None = None
+    foreign: int = 404
 
 
 def _final(member, path, key, busy):
@@ -269,6 +271,21 @@ CASES = {
         body=lambda w: {'scheduled_operation': {'name': 'x'}}),
     ('DELETE', P + '/scheduled_operations/{scheduled_operation_id}'): Case(
         WRITE, owned='scheduled_operation_id', fresh=new_operation),
+    ('GET', P + '/quotas/{target_project_id}'): Case(
+        READ, owned='target_project_id', foreign=403),
+    ('GET', P + '/quotas/{target_project_id}/detail'): Case(
+        READ, owned='target_project_id', foreign=403),
+    ('GET', P + '/quotas/{target_project_id}/defaults'): Case(
+        READ, owned='target_project_id', foreign=403),
+    # Limits above anything this module creates.
+    ('PUT', P + '/quotas/{target_project_id}'): Case(
+        ADMIN, owned='target_project_id',
+        body=lambda w: {'quota': {'plans': 1000}}),
+    ('DELETE', P + '/quotas/{target_project_id}'): Case(
+        ADMIN, owned='target_project_id'),
+    ('GET', P + '/quota_classes/{class_name}'): Case(READ),
+    ('PUT', P + '/quota_classes/{class_name}'): Case(
+        ADMIN, body=lambda w: {'quota_class': {'plans': None}}),
     ('GET', P + '/os-services'): Case(ADMIN),
     ('PUT', P + '/os-services/{service_id}'): Case(
         ADMIN, body=lambda w: {'status': 'enabled'}),
@@ -317,7 +334,8 @@ def world(tmp_path_factory):
                          'instances')['instances']
         rows = {'project_id': PROJECT_A, 'provider_id': PROVIDER,
                 'protectable_type': DIRECTORY,
-                'resource_id': instance['id']}
+                'resource_id': instance['id'],
+                'target_project_id': PROJECT_A, 'class_name': 'default'}
         rows.update(new_plan(member, rows))
         rows.update(new_checkpoint(member, rows))
         for collection, key, busy, body in (
@@ -421,7 +439,7 @@ def test_route_as_each_role(world, route):
     if case.access == ADMIN:
         refused(res, 403, what + ' as member of B')
     elif case.owned or case.refers:
-        refused(res, 404, what + ' as member of B in B\'s URL')
+        refused(res, case.foreign, what + ' as member of B in B\'s URL')
     elif case.listed:
         key, row_key = case.listed
         assert rows[row_key] not in [r['id'] for r in ok(res, what)[key]]

@@ -23,7 +23,7 @@ packages, and tox runs it first). Then:
     the session's ``servers.PostgreSQL`` and ``servers.RabbitMQ``;
     ``postgresql.psql(sql, database=...)`` reads the tables directly.
 ``karbor_server``, ``karbor_cli``, ``karbor_cli_of``, ``openstack_cli``,
-``openstack_json``
+``openstack_cli_of``, ``openstack_json``
     the e2e suite's CLI fixtures (released clients in their own
     virtualenv) pointed at ``deployment``.
 """
@@ -36,6 +36,7 @@ from karbor.tests.e2e.conftest import client_venv  # noqa: F401
 from karbor.tests.e2e.conftest import karbor_cli  # noqa: F401
 from karbor.tests.e2e.conftest import karbor_cli_of  # noqa: F401
 from karbor.tests.e2e.conftest import openstack_cli  # noqa: F401
+from karbor.tests.e2e.conftest import openstack_cli_of  # noqa: F401
 from karbor.tests.e2e.conftest import openstack_json  # noqa: F401
 from karbor.tests.multiprocess import servers
 

@@ -11,6 +11,7 @@ from karbor.api import listing
 from karbor.api import openapi
 from karbor.api.schemas import checkpoints as checkpoint_schemas
 from karbor.api.schemas import plans as plan_schemas
+from karbor.api.schemas import quotas as quota_schemas
 from karbor.api.schemas import restores as restore_schemas
 from karbor.api.schemas import scheduled_operations as operation_schemas
 from karbor.api.schemas import services as service_schemas
@@ -80,6 +81,10 @@ def test_request_bodies_are_the_controllers_schema_objects(doc):
          'PUT'): operation_schemas.update,
         ('/{project_id}/os-services/{service_id}', 'PUT'):
             service_schemas.update,
+        ('/{project_id}/quotas/{target_project_id}', 'PUT'):
+            quota_schemas.update,
+        ('/{project_id}/quota_classes/{class_name}', 'PUT'):
+            quota_schemas.class_update,
     }
     with_body = {(path, method): _body_schema(doc, op)
                  for path, method, op in _operations(doc)
