@@ -1,13 +1,16 @@
-"""Per-project quotas: how many plans and checkpoints a project may have."""
+"""Per-project quotas: the default limits on a project's plans and
+checkpoints (karbor.objects.quota resolves the overrides)."""
 
 from oslo_config import cfg
 
 quota_group = cfg.OptGroup(
     'quota',
-    help='Limits on what each project may create. -1 means unlimited. '
-         'They are the same for every project; a create beyond one is '
-         'refused with 403, and a scheduled protect beyond one ends its '
-         'run failed, with the same message.')
+    help='Default limits on what each project may create. -1 means '
+         'unlimited. An administrator may override them for every '
+         'project (PUT /v1/{project_id}/quota_classes/default) or for one '
+         '(PUT /v1/{project_id}/quotas/{project}); a create beyond its '
+         'project\'s limit is refused with 403, and a scheduled protect '
+         'beyond it ends its run failed, with the same message.')
 
 quota_opts = [
     cfg.IntOpt('plans',
