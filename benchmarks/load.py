@@ -22,7 +22,9 @@ request's kind drawn at random with these weights:
     create plan           18   POST /plans
     create checkpoint      2   POST /providers/P/checkpoints (a protect)
 
-Only requests begun after the warm-up count. A response with another
+Only requests begun after the warm-up count. A request's latency runs
+from sending it to reading the last byte of its answer (the client's
+JSON encoding and decoding left out). A response with another
 status than the kind's (200, or 202 for a checkpoint) or no response is
 an error. After the run the created checkpoints are followed until they
 leave ``protecting`` (``--settle`` seconds at most), so a protect lost
@@ -74,22 +76,40 @@ KINDS = collections.OrderedDict([
 # --------------------------------------------------------------------------
 # HTTP
 
-def request(conn, method, path, token, body=None):
-    """One request on a keep-alive connection: (status, parsed body)."""
+def send(conn, method, path, token, body=None):
+    """One request on a keep-alive connection: (status, raw body,
+    seconds from sending it to reading the last byte of the answer).
+
+    The time leaves out encoding the request and decoding the answer:
+    that is the client's work, done while the client threads of a
+    process wait for each other's GIL.
+    """
     headers = {'X-Auth-Token': token, 'Accept': 'application/json'}
     data = None
     if body is not None:
         data = json.dumps(body).encode()
         headers['Content-Type'] = 'application/json'
+    started = time.perf_counter()
     conn.request(method, path, body=data, headers=headers)
     response = conn.getresponse()
     raw = response.read()
+    seconds = time.perf_counter() - started
     if response.will_close:
         conn.close()
+    return response.status, raw, seconds
+
+
+def parse(raw):
     try:
-        return response.status, json.loads(raw) if raw else None
+        return json.loads(raw) if raw else None
     except ValueError:
-        return response.status, raw[:300].decode('utf-8', 'replace')
+        return raw[:300].decode('utf-8', 'replace')
+
+
+def request(conn, method, path, token, body=None):
+    """One request on a keep-alive connection: (status, parsed body)."""
+    status, raw, _ = send(conn, method, path, token, body)
+    return status, parse(raw)
 
 
 def project_name(index):
@@ -202,29 +222,29 @@ def _client_process(port, worlds, clients, first_client, begin_at, measure_at,
         base = '/v1/%s' % project
         auth = token(project, 'user-%d' % counter)
         if kind == 'list plans':
-            return 200, request(conn, 'GET', '%s/plans?limit=%d'
-                                % (base, LIST_LIMIT), auth)
+            return 200, send(conn, 'GET', '%s/plans?limit=%d'
+                             % (base, LIST_LIMIT), auth)
         if kind == 'list checkpoints':
-            return 200, request(conn, 'GET', '%s/providers/%s/checkpoints'
-                                '?limit=%d' % (base, PROVIDER, LIST_LIMIT),
-                                auth)
+            return 200, send(conn, 'GET', '%s/providers/%s/checkpoints'
+                             '?limit=%d' % (base, PROVIDER, LIST_LIMIT),
+                             auth)
         if kind == 'list operation logs':
-            return 200, request(conn, 'GET', '%s/operation_logs?limit=%d'
-                                % (base, LIST_LIMIT), auth)
+            return 200, send(conn, 'GET', '%s/operation_logs?limit=%d'
+                             % (base, LIST_LIMIT), auth)
         if kind == 'show plan':
-            return 200, request(conn, 'GET', '%s/plans/%s' % (
+            return 200, send(conn, 'GET', '%s/plans/%s' % (
                 base, rng.choice(world['plans'])), auth)
         if kind == 'show checkpoint':
-            return 200, request(conn, 'GET', '%s/providers/%s/checkpoints/%s'
-                                % (base, PROVIDER,
-                                   rng.choice(world['checkpoints'])), auth)
+            return 200, send(conn, 'GET', '%s/providers/%s/checkpoints/%s'
+                             % (base, PROVIDER,
+                                rng.choice(world['checkpoints'])), auth)
         if kind == 'create plan':
-            return 200, request(conn, 'POST', base + '/plans', auth,
-                                plan_body(world['instance'], 'load'))
-        return 202, request(conn, 'POST', '%s/providers/%s/checkpoints'
-                            % (base, PROVIDER),
-                            auth, {'checkpoint': {
-                                'plan_id': rng.choice(world['plans'])}})
+            return 200, send(conn, 'POST', base + '/plans', auth,
+                             plan_body(world['instance'], 'load'))
+        return 202, send(conn, 'POST', '%s/providers/%s/checkpoints'
+                         % (base, PROVIDER),
+                         auth, {'checkpoint': {
+                             'plan_id': rng.choice(world['plans'])}})
 
     def worker(counter):
         rng = random.Random(seed_value * 1000 + counter)
@@ -246,18 +266,19 @@ def _client_process(port, worlds, clients, first_client, begin_at, measure_at,
                 if conn is None:
                     conn = http.client.HTTPConnection('127.0.0.1', port,
                                                       timeout=30)
-                wanted, (status, body) = one(kind, conn, project, world,
-                                             rng, counter)
+                wanted, (status, raw, seconds) = one(
+                    kind, conn, project, world, rng, counter)
                 if status != wanted:
-                    problem = 'HTTP %d' % status
+                    problem, body = 'HTTP %d' % status, parse(raw)
                 elif kind == 'create checkpoint':
-                    made.append((project, body['checkpoint']['id']))
+                    made.append((project, parse(raw)['checkpoint']['id']))
             except (OSError, http.client.HTTPException) as exc:
                 problem, body = 'client %s' % type(exc).__name__, str(exc)
+                seconds = time.time() - started
                 conn.close()
                 conn = None
             if started >= measure_at:
-                mine[kind].append(time.time() - started)
+                mine[kind].append(seconds)
                 if problem:
                     bad[kind][problem] += 1
                     samples.setdefault(kind, '%s: %s' % (problem, body))
