@@ -174,6 +174,26 @@ def test_scheduled_verify_over_a_cycle_shows_its_progress(
     printed = parse_show(ok(cli('scheduledoperation-show',
                                 operation['id'])))
     assert 'chunks_left' in printed['verify_cycle']
+    # A run reads a slice of every checkpoint and verifies none of them
+    # whole: no checkpoint takes it as its last verification (the older
+    # one was verified by nothing else), until the cycle completes.
+    runs = {row['verification_id'] for row in api(
+        '/operation_logs?scheduled_operation_id=%s' % operation['id'])[
+            'operation_logs']}
+    assert runs
+
+    def checkpoint(checkpoint_id):
+        return api('/providers/%s/checkpoints/%s' % (
+            PROVIDER, checkpoint_id))['checkpoint']
+    older, newer = checkpoint(checkpoints[0]), checkpoint(checkpoints[1])
+    assert (older['last_verification_id'],
+            older['last_verification_scope']) == (None, None)
+    assert newer['last_verification_id'] not in runs
+    assert newer['last_verification_scope'] == 'full'
+    # The released CLI shows a checkpoint with the added field.
+    printed = parse_show(ok(cli('checkpoint-show', PROVIDER,
+                                checkpoints[0])))
+    assert printed['id'] == checkpoints[0]
 
 
 def test_server_log_is_clean(karbor_server):
