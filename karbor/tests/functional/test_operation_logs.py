@@ -15,6 +15,7 @@ from karbor.tests.functional.helpers import PROVIDER
 from karbor.tests.functional.helpers import refuse_reading
 from karbor.tests.functional.helpers import restore
 from karbor.tests.functional.helpers import wait_for
+from karbor.tests.functional.test_verifications import verify
 
 
 def logs(api, query=''):
@@ -262,3 +263,90 @@ def test_purge_removes_old_finished_logs_only(db):
         limit=100, sort=[('started_at', 'asc')]))
     assert sorted((r.project_id, r.status) for r in left) == [
         ('a', 'protecting'), ('a', 'protecting'), ('b', 'protecting')]
+
+
+# An operation's row and its log end in one transaction ---------------------
+
+# The row's final statuses, and the log status each goes with.
+_ENDINGS = {
+    (objects.Checkpoint, 'available'): ('protect', 'available'),
+    (objects.Checkpoint, 'error'): ('protect', 'error'),
+    (objects.Checkpoint, 'deleted'): ('delete', 'deleted'),
+    (objects.Checkpoint, 'error-deleting'): ('delete', 'error-deleting'),
+    (objects.Restore, 'success'): ('restore', 'restored'),
+    (objects.Restore, 'error'): ('restore', 'error-restoring'),
+    (objects.Verification, 'success'): ('verify', 'success'),
+    (objects.Verification, 'error'): ('verify', 'error'),
+}
+
+
+def watch_endings(monkeypatch):
+    """Just before a row takes its final status, look (in a transaction of
+    our own) at the row and at its operation's log: either both ended or
+    neither did. Returns [(operation, row status, log status)] seen."""
+    seen = []
+
+    def log_status(row, operation):
+        ids = {objects.Restore: {'restore_id': row.id},
+               objects.Verification: {'verification_id': row.id}}.get(
+            type(row), {'checkpoint_id': row.id})
+        found = objects.OperationLog.list_of_operation(
+            context.get_admin_context(), operation, **ids)
+        return found[0].status if found else None
+
+    for cls in (objects.Checkpoint, objects.Restore, objects.Verification):
+        def watching(self, values, expected, real=cls.conditional_update,
+                     cls=cls):
+            ending = _ENDINGS.get((cls, values.get('status')))
+            if ending is not None:
+                shown = cls.get_by_id(context.get_admin_context(), self.id)
+                seen.append((ending[0], shown.status,
+                             log_status(self, ending[0])))
+            return real(self, values, expected)
+        monkeypatch.setattr(cls, 'conditional_update', watching)
+    return seen
+
+
+def test_no_reader_sees_a_log_ended_before_its_operation(
+        api, protection, monkeypatch):
+    """A reader that sees the log ended sees the checkpoint or restore
+    ended too (test_retention_keeps_the_newest_backups waits for the
+    delete logs, then lists the checkpoints)."""
+    from karbor.services.protection.plugins.directory import protection \
+        as directory_protection
+    seen = watch_endings(monkeypatch)
+    make_tree('demo', 'docs')
+    plan = create_plan(api, ['docs'])
+    checkpoint = protect(api, plan['id'])
+    restore(api, checkpoint['id'])
+    restore(api, checkpoint['id'], {DIRECTORY: {'restore_name': 'docs'}})
+    verify(api, checkpoint['id'])
+    delete_checkpoint(api, checkpoint['id'])
+
+    def broken_delete(self, resource):
+        raise RuntimeError('bank unreachable')
+
+    monkeypatch.setattr(directory_protection.DirectoryProtectionPlugin,
+                        'get_delete_operation', broken_delete)
+    refuse_reading(monkeypatch, 'a.txt')
+    failed = protect(api, plan['id'])
+    assert failed['status'] == 'error'
+    path = 'providers/%s/checkpoints/%s' % (PROVIDER, failed['id'])
+    assert api.delete(path).status_code == 202
+    wait_for(lambda: api.get(path).json_body['checkpoint']['status'],
+             lambda status: status == 'error-deleting')
+
+    # Whatever was seen just before the row ended: its log still running
+    # (or, for the delete that could not start, not written yet).
+    assert seen == [
+        ('protect', 'protecting', 'protecting'),
+        ('restore', 'in_progress', 'restoring'),
+        ('restore', 'in_progress', 'restoring'),
+        ('verify', 'verifying', 'verifying'),
+        ('delete', 'deleting', 'deleting'),
+        ('protect', 'protecting', 'protecting'),
+        ('delete', 'deleting', None),
+    ]
+    (log,) = [row for row in logs(api, '?operation_type=delete')
+              if row['checkpoint_id'] == failed['id']]
+    assert log['status'] == 'error-deleting'

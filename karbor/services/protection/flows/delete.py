@@ -43,9 +43,10 @@ class InitiateDelete(task.Task):
     def revert(self, checkpoint_row, report, result, *args, **kwargs):
         reason = engine.summarize(report) or 'delete failed'
         report.fail_unfinished('not deleted: %s' % reason)
-        if isinstance(result, operation_log.OperationLog):
-            engine.end_log(result, report, False, reason)
-        fail(checkpoint_row, report, reason)
+        with engine.ending(checkpoint_row, result):
+            if isinstance(result, operation_log.OperationLog):
+                engine.end_log(result, report, False, reason)
+            fail(checkpoint_row, report, reason)
 
 
 class CompleteDelete(task.Task):
@@ -54,12 +55,13 @@ class CompleteDelete(task.Task):
         report.finish('deleted')
         if checkpoint is not None:
             checkpoint.delete_metadata()
-        engine.end_log(operation_log, report, True)
-        if checkpoint_row.conditional_update(
-                {'status': checkpoint_obj.DELETED,
-                 'resources_status': report.snapshot()},
-                {'status': checkpoint_obj.DELETING}):
-            checkpoint_row.destroy()
+        with engine.ending(checkpoint_row, operation_log):
+            engine.end_log(operation_log, report, True)
+            if checkpoint_row.conditional_update(
+                    {'status': checkpoint_obj.DELETED,
+                     'resources_status': report.snapshot()},
+                    {'status': checkpoint_obj.DELETING}):
+                checkpoint_row.destroy()
 
 
 def fail(checkpoint_row, report, reason):
@@ -99,10 +101,12 @@ def run(context, checkpoint_row, provider, bank,
     except Exception as exc:
         LOG.exception('Delete of checkpoint %s could not start',
                       checkpoint_row.id)
-        engine.log_failure(
-            context, operation_log.DELETE, checkpoint_row.project_id,
-            str(exc), **_log_ids(checkpoint_row, scheduled_operation_id))
-        fail(checkpoint_row, report, str(exc))
+        with engine.ending(checkpoint_row):
+            engine.log_failure(
+                checkpoint_row._context, operation_log.DELETE,
+                checkpoint_row.project_id, str(exc),
+                **_log_ids(checkpoint_row, scheduled_operation_id))
+            fail(checkpoint_row, report, str(exc))
         return
     engine.run_recorded(
         'Delete of checkpoint %s' % checkpoint_row.id, flow,

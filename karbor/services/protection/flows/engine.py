@@ -1,9 +1,12 @@
 """Running a flow: taskflow's parallel engine on threads."""
 
+import contextlib
+
 from oslo_log import log as logging
 import taskflow.engines
 
 from karbor.conf import CONF
+from karbor.db import session as db_session
 from karbor import exception
 from karbor import objects
 from karbor.services.protection import resource as resource_mod
@@ -92,6 +95,23 @@ def end_log(log, report, succeeded, error_info=None, overall=None):
         log.finish(succeeded, error_info=error_info, extra_info=extra_info)
     except Exception:
         LOG.exception('Could not end operation log %s', log.id)
+
+
+@contextlib.contextmanager
+def ending(row, log=None):
+    """One transaction in which an operation's row and its log end.
+
+    Ended one after the other, a reader could see the log ended while the
+    row was not (a delete log ``deleted`` while its checkpoint was still
+    listed), or the reverse. The log was opened in the request's context
+    and the row claimed in the service's, and each object writes through
+    its own context: the log takes the row's for its ending. Logs made
+    inside (log_failure) must be given ``row._context``.
+    """
+    if isinstance(log, objects.OperationLog):
+        log._context = row._context
+    with db_session.writer.using(row._context):
+        yield
 
 
 def log_failure(context, operation_type, project_id, error_info, **ids):

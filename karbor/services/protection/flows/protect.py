@@ -52,12 +52,11 @@ class InitiateProtect(task.Task):
     def revert(self, checkpoint_row, checkpoint, report, result, *args,
                **kwargs):
         reason = engine.summarize(report) or 'protect failed'
-        # The log ends first: whoever sees the checkpoint's final status
-        # finds its log complete.
         report.fail_unfinished('not protected: the protect failed')
-        if isinstance(result, operation_log.OperationLog):
-            engine.end_log(result, report, False, reason)
-        fail(checkpoint_row, checkpoint, report, reason)
+        with engine.ending(checkpoint_row, result):
+            if isinstance(result, operation_log.OperationLog):
+                engine.end_log(result, report, False, reason)
+            fail(checkpoint_row, checkpoint, report, reason)
 
 
 class CompleteProtect(task.Task):
@@ -67,11 +66,13 @@ class CompleteProtect(task.Task):
         records = report.snapshot()
         checkpoint.update(status=checkpoint_obj.AVAILABLE, resources=records,
                           finished_at=_now())
-        engine.end_log(operation_log, report, True)
-        if not checkpoint_row.conditional_update(
+        with engine.ending(checkpoint_row, operation_log):
+            engine.end_log(operation_log, report, True)
+            ended = checkpoint_row.conditional_update(
                 {'status': checkpoint_obj.AVAILABLE,
                  'resources_status': _statuses(records)},
-                {'status': checkpoint_obj.PROTECTING}):
+                {'status': checkpoint_obj.PROTECTING})
+        if not ended:
             # Ended meanwhile as interrupted: this service was taken for
             # dead (its heartbeat stalled). The bank must not say
             # otherwise than the index and the log.
@@ -146,10 +147,12 @@ def run(context, checkpoint_row, provider, bank):
                  CompleteProtect())
     except Exception as exc:
         LOG.exception('Checkpoint %s could not start', checkpoint_row.id)
-        engine.log_failure(context, operation_log.PROTECT,
-                           checkpoint_row.project_id, str(exc),
-                           **_log_ids(checkpoint_row))
-        fail(checkpoint_row, checkpoint, report, str(exc))
+        with engine.ending(checkpoint_row):
+            engine.log_failure(checkpoint_row._context,
+                               operation_log.PROTECT,
+                               checkpoint_row.project_id, str(exc),
+                               **_log_ids(checkpoint_row))
+            fail(checkpoint_row, checkpoint, report, str(exc))
         return
     engine.run_recorded(
         'Protect of checkpoint %s' % checkpoint_row.id, flow,

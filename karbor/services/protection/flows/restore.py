@@ -51,17 +51,19 @@ class InitiateRestore(task.Task):
     def revert(self, restore_row, report, result, *args, **kwargs):
         reason = engine.summarize(report) or 'restore failed'
         report.fail_unfinished('not restored: %s' % reason)
-        if isinstance(result, operation_log.OperationLog):
-            engine.end_log(result, report, False, reason)
-        fail(restore_row, report, reason)
+        with engine.ending(restore_row, result):
+            if isinstance(result, operation_log.OperationLog):
+                engine.end_log(result, report, False, reason)
+            fail(restore_row, report, reason)
 
 
 class CompleteRestore(task.Task):
 
     def execute(self, restore_row, report, operation_log):
         report.finish('restored')
-        engine.end_log(operation_log, report, True)
-        _record(restore_row, restore_obj.SUCCESS, report)
+        with engine.ending(restore_row, operation_log):
+            engine.end_log(operation_log, report, True)
+            _record(restore_row, restore_obj.SUCCESS, report)
 
 
 def _record(restore_row, status, report):
@@ -105,10 +107,11 @@ def run(context, restore_row, restore_auth, provider, bank):
                  CompleteRestore())
     except Exception as exc:
         LOG.exception('Restore %s could not start', restore_row.id)
-        engine.log_failure(context, operation_log.RESTORE,
-                           restore_row.project_id, str(exc),
-                           **_log_ids(restore_row, checkpoint))
-        fail(restore_row, report, str(exc))
+        with engine.ending(restore_row):
+            engine.log_failure(restore_row._context, operation_log.RESTORE,
+                               restore_row.project_id, str(exc),
+                               **_log_ids(restore_row, checkpoint))
+            fail(restore_row, report, str(exc))
         return
     engine.run_recorded(
         'Restore %s' % restore_row.id, flow,

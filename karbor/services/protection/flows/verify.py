@@ -161,10 +161,11 @@ class InitiateVerify(task.Task):
     def revert(self, verification_row, report, result, *args, **kwargs):
         reason = engine.summarize(report) or 'verification failed'
         report.fail_unfinished('not verified: %s' % reason)
-        if isinstance(result, operation_log.OperationLog):
-            engine.end_log(result, report, False, reason,
-                           overall=_overall(result))
-        _record(verification_row, verification_obj.ERROR, report)
+        with engine.ending(verification_row, result):
+            if isinstance(result, operation_log.OperationLog):
+                engine.end_log(result, report, False, reason,
+                               overall=_overall(result))
+            _record(verification_row, verification_obj.ERROR, report)
 
 
 class CompleteVerify(task.Task):
@@ -178,11 +179,12 @@ class CompleteVerify(task.Task):
         scope = operation_kwargs['verification'].scope
         read = scope.result() if scope is not None else None
         succeeded = not problems
-        engine.end_log(operation_log, report, succeeded,
-                       None if succeeded else '; '.join(problems),
-                       overall=_overall(operation_log, read))
-        _record(verification_row, verification_obj.SUCCESS if succeeded
-                else verification_obj.ERROR, report, read)
+        with engine.ending(verification_row, operation_log):
+            engine.end_log(operation_log, report, succeeded,
+                           None if succeeded else '; '.join(problems),
+                           overall=_overall(operation_log, read))
+            _record(verification_row, verification_obj.SUCCESS
+                    if succeeded else verification_obj.ERROR, report, read)
 
 
 def _overall(log, read=None):
@@ -286,10 +288,12 @@ def run(context, row, provider, bank, scheduled_operation_id=None):
                  CompleteVerify())
     except Exception as exc:
         LOG.warning('Verification %s could not start: %s', row.id, exc)
-        engine.log_failure(context, operation_log.VERIFY, row.project_id,
-                           str(exc), **_log_ids(row, checkpoint,
-                                                scheduled_operation_id))
-        fail(row, str(exc))
+        with engine.ending(row):
+            engine.log_failure(row._context, operation_log.VERIFY,
+                               row.project_id, str(exc),
+                               **_log_ids(row, checkpoint,
+                                          scheduled_operation_id))
+            fail(row, str(exc))
         return
     engine.run_recorded(
         'Verification %s' % row.id, flow,
