@@ -104,10 +104,28 @@ def _calendar_text(pattern):
 # Filters that can make a sub-daily rule match rarely or never, so that
 # dateutil steps through millions of hours or minutes looking for one.
 _DATE_FILTERS = ('_bymonth', '_bymonthday', '_bynmonthday', '_byyearday',
-                 '_byweekno', '_bysetpos', '_byeaster')
+                 '_byweekno', '_bysetpos')
 # How far after its start a calendar rule must first match (four years and
 # a bit: every leap day falls within it).
 _CALENDAR_HORIZON = datetime.timedelta(days=4 * 366 + 2)
+HORIZON_YEARS = 4
+# The Gregorian calendar repeats itself every 400 years, weekdays included
+# (146097 days are 20871 weeks): a rule moved by whole cycles matches on
+# the same dates, moved likewise.
+_CYCLE = datetime.timedelta(days=146097)
+# Where the probes' moved horizons end at the latest: dateutil's search
+# stops at the end of the year 9999; a year's margin keeps zoned times
+# clear of it.
+_PROBE_END = datetime.datetime(9999, 1, 1)
+
+
+def _moved(rule, shift, end):
+    """``rule`` moved by ``shift``; an UNTIL after ``end`` (which it no
+    longer limits) is dropped rather than moved past the year 9999."""
+    until = rule._until
+    if until is not None:
+        until = until + shift if until <= end else None
+    return rule.replace(dtstart=rule._dtstart + shift, until=until)
 
 
 class _Calendar(object):
@@ -123,18 +141,57 @@ class _Calendar(object):
             raise ValueError(str(exc) or 'not an iCalendar recurrence')
         self._check_bounded(anchor)
 
+    def _shift(self, end):
+        """Whole cycles that move ``end`` as close as may be to
+        _PROBE_END."""
+        last = _PROBE_END.replace(tzinfo=end.tzinfo and _UTC)
+        return _CYCLE * max(0, (last - end) // _CYCLE)
+
+    def _first(self, rules, start, end, rdates=(), exrules=(), exdates=()):
+        """The first occurrence of the set of ``rules`` (with ``rdates``,
+        minus ``exrules`` and ``exdates``) from ``start`` to ``end``, or
+        None.
+
+        dateutil searches a rule that stops matching up to the year 9999
+        whatever its UNTIL: the search here is run on the set moved by
+        whole 400-year cycles to end within the last cycle before that
+        year, so it steps through at most a cycle and the horizon of the
+        rules' periods (about 150,000 for a daily rule, not the three
+        million to the year 9999).
+        """
+        shift = self._shift(end)
+        probe = rrule.rruleset()
+        for rule in rules:
+            if rule._dtstart <= end:
+                probe.rrule(_moved(rule, shift, end))
+        for rule in exrules:
+            if rule._dtstart <= end:
+                probe.exrule(_moved(rule, shift, end))
+        for moment in rdates:
+            if moment <= end:
+                probe.rdate(moment + shift)
+        for moment in exdates:
+            if moment <= end:
+                probe.exdate(moment + shift)
+        found = probe.after(start + shift, inc=True)
+        if found is None or found > end + shift:
+            return None
+        return found - shift
+
     def _check_bounded(self, anchor):
-        """Refuse rules dateutil could search for minutes without a match.
+        """Refuse rules dateutil could search for seconds or minutes.
 
         dateutil steps through a rule one period at a time until it finds
         a match or reaches the year 9999 (UNTIL only stops it at a match):
-        an impossible rule such as FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30
-        would hold a CPU for minutes on every evaluation. Sub-daily rules
-        may therefore only filter by weekday and time of day (they match
-        within a week), which bounds a fruitless search to the daily
-        rules' few seconds; and a rule must first match
-        within _CALENDAR_HORIZON of its start, so that impossible rules are
+        an impossible rule such as FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30
+        holds a CPU for seconds on every evaluation (an hourly one for
+        minutes), and so would a set whose EXRULE removes every match.
+        Sub-daily rules may therefore only filter by weekday and time of
+        day (they match within a week); every RRULE and EXRULE must match
+        within HORIZON_YEARS of its start, and the set must fire within
+        HORIZON_YEARS of the trigger's start, so that impossible rules are
         refused once, at validation, instead of searched at every run.
+        Each of these checks is itself bounded (see _first).
         """
         # dateutil exposes no accessors for a set's rules; these
         # attributes have been stable since dateutil 2.0.
@@ -142,6 +199,10 @@ class _Calendar(object):
             if rule._interval < 1:
                 # dateutil would step by nothing, forever.
                 raise ValueError('INTERVAL must be at least 1')
+            if rule._byeaster:
+                # Not iCalendar (a dateutil extension), and Easter does
+                # not come back every 400 years as the calendar does.
+                raise ValueError('BYEASTER is not supported')
             if rule._freq > rrule.DAILY and any(
                     getattr(rule, name) for name in _DATE_FILTERS):
                 raise ValueError(
@@ -149,17 +210,27 @@ class _Calendar(object):
                     'weekday, hour, minute and second only; use a daily or '
                     'slower rule for month, day-of-month, year-day and '
                     'week-number filters')
-        horizon = anchor + _CALENDAR_HORIZON
-        probe = rrule.rruleset()
-        for rule in self.rules._rrule:
-            until = rule._until if rule._until and rule._until < horizon \
-                else horizon
-            probe.rrule(rule.replace(count=None, until=until))
-        for moment in self.rules._rdate:
-            probe.rdate(moment)
-        if probe.after(anchor, inc=True) is None:
-            raise ValueError('the rule has no occurrence within %d days of '
-                             'its start' % _CALENDAR_HORIZON.days)
+        for kind, rules in (('RRULE', self.rules._rrule),
+                            ('EXRULE', self.rules._exrule)):
+            for rule in rules:
+                if not YEARS[0] <= rule._dtstart.year <= YEARS[1]:
+                    # As start_time: clear of datetime's limits.
+                    raise ValueError('DTSTART must be within the years %d '
+                                     'to %d' % YEARS)
+                # The rule's pattern, whatever its COUNT and UNTIL: one
+                # that matched once only (UNTIL) is searched past it.
+                start = rule._dtstart
+                pattern = rule.replace(count=None, until=None)
+                if self._first([pattern], start,
+                               start + _CALENDAR_HORIZON) is None:
+                    raise ValueError(
+                        'the %s %s never matches within %d years of its '
+                        'start' % (kind, _rule_text(rule), HORIZON_YEARS))
+        if self._first(self.rules._rrule, anchor,
+                       anchor + _CALENDAR_HORIZON, self.rules._rdate,
+                       self.rules._exrule, self.rules._exdate) is None:
+            raise ValueError('the rule never fires within %d years of its '
+                             'start' % HORIZON_YEARS)
 
     def _in(self, moment):
         return moment.replace(tzinfo=_UTC) if self.aware else moment
@@ -174,6 +245,11 @@ class _Calendar(object):
 
     def at_or_before(self, moment):
         return self._out(self.rules.before(self._in(moment), inc=True))
+
+
+def _rule_text(rule):
+    # str(rule) is "DTSTART:...\nRRULE:...": the RRULE part names it.
+    return str(rule).rpartition('\n')[2].partition(':')[2]
 
 
 def parse_time(value):

@@ -2,6 +2,7 @@
 
 import datetime
 
+from dateutil import rrule
 import pytest
 
 from karbor import exception
@@ -221,3 +222,82 @@ def test_leap_day_rule_is_accepted():
                                  datetime.datetime(2026, 11, 28))
     assert rule.after(datetime.datetime(2026, 11, 28)) == \
         datetime.datetime(2028, 2, 29)
+
+
+# One 400-year cycle, the horizon and the year's margin before 9999, in
+# days: the most days a search of a daily rule may step through (against
+# some 2.9 million from 2030 to the year 9999).
+SEARCHED_DAYS = 146097 + 4 * 366 + 2 + 366
+
+
+@pytest.fixture
+def daily_steps(monkeypatch):
+    """Counts the periods dateutil steps through for daily rules."""
+    calls = [0]
+    real = rrule._iterinfo.ddayset
+
+    def counting(self, *args):
+        calls[0] += 1
+        return real(self, *args)
+
+    monkeypatch.setattr(rrule._iterinfo, 'ddayset', counting)
+    return calls
+
+
+@pytest.mark.parametrize('pattern,message', [
+    ('FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30',
+     'the RRULE FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30 never matches within '
+     '4 years of its start'),
+    ('FREQ=DAILY;BYMONTHDAY=31;BYMONTH=2,4,6', 'never matches within'),
+    ('FREQ=DAILY;INTERVAL=7;BYDAY=MO', 'never matches within'),
+    ('RRULE:FREQ=DAILY\nEXRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30',
+     'the EXRULE FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30 never matches'),
+    ('RRULE:FREQ=DAILY\nEXRULE:FREQ=DAILY',
+     'the rule never fires within 4 years of its start'),
+])
+def test_an_impossible_calendar_rule_is_refused_in_bounded_steps(
+        daily_steps, pattern, message):
+    """dateutil would step day by day to the year 9999; the check moves
+    the search to the last 400-year cycle before it."""
+    assert message in refused('pattern', format='calendar', pattern=pattern)
+    # A rule and an EXRULE searched at most once each to the end.
+    assert 0 < daily_steps[0] <= 2 * SEARCHED_DAYS
+
+
+@pytest.mark.parametrize('pattern,first', [
+    ('FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29', at(2032, 2, 29, 10, 0, 30)),
+    ('FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29;BYHOUR=3;BYMINUTE=0;BYSECOND=0',
+     at(2032, 2, 29, 3)),
+    ('FREQ=DAILY;BYYEARDAY=366', at(2032, 12, 31, 10, 0, 30)),
+    ('FREQ=YEARLY;BYWEEKNO=53;BYDAY=MO', at(2032, 12, 27, 10, 0, 30)),
+    ('FREQ=MONTHLY;BYMONTHDAY=31;BYMONTH=2,3', at(2030, 3, 31, 10, 0, 30)),
+    ('FREQ=WEEKLY;INTERVAL=3;BYDAY=FR;BYSETPOS=1',
+     at(2030, 1, 4, 10, 0, 30)),
+    ('DTSTART;TZID=Europe/Paris:20300101T120000\n'
+     'RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29', at(2032, 2, 29, 11)),
+    ('RRULE:FREQ=DAILY;BYDAY=SA,SU\nEXRULE:FREQ=DAILY;BYDAY=SA\n'
+     'EXDATE:20300106T100030', at(2030, 1, 13, 10, 0, 30)),
+])
+def test_rare_calendar_rules_are_kept_and_found_where_dateutil_finds_them(
+        pattern, first):
+    """Leap days, week 53, a 31st only some months have: valid, and the
+    moved search finds the first run dateutil finds in place."""
+    stored = check(format='calendar', pattern=pattern)
+    rule = timetrigger.TimeTrigger(stored)
+    assert rule.next_after(NOW) == first
+    calendar = rule._rule
+    found = calendar._first(
+        calendar.rules._rrule, calendar._in(NOW),
+        calendar._in(NOW) + timetrigger._CALENDAR_HORIZON,
+        calendar.rules._rdate, calendar.rules._exrule,
+        calendar.rules._exdate)
+    assert calendar._out(found) == first
+
+
+@pytest.mark.parametrize('pattern', [
+    'FREQ=YEARLY;BYEASTER=0',
+    'DTSTART:99990101T000000\nRRULE:FREQ=DAILY',
+    'DTSTART:18000101T000000\nRRULE:FREQ=YEARLY',
+])
+def test_calendar_rules_dateutil_cannot_bound_are_refused(pattern):
+    refused('pattern', format='calendar', pattern=pattern)
