@@ -1,8 +1,11 @@
 """Fixtures shared by unit and functional tests.
 
-The process gets one configuration and one SQLite file (enginefacade
-cannot be reconfigured); each test that touches the database empties its
-tables afterwards.
+The process gets one configuration and one database (enginefacade
+cannot be reconfigured): a SQLite file, or with ``--database=postgresql``
+a private PostgreSQL cluster the process starts on a free port (each
+pytest-xdist worker its own; the server from Debian's ``postgresql``
+package, as tools/install-test-services.sh installs it). Each test that
+touches the database empties its tables afterwards.
 """
 
 from oslo_log import log as logging
@@ -18,17 +21,35 @@ from karbor import policy
 from karbor.services.protection import provider
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        '--database', choices=('sqlite', 'postgresql'), default='sqlite',
+        help='the database the tests run on: a SQLite file (default) or a '
+             'private PostgreSQL cluster started for the test process')
+
+
 @pytest.fixture(scope='session', autouse=True)
-def karbor_config(tmp_path_factory):
+def karbor_config(tmp_path_factory, pytestconfig):
     state = tmp_path_factory.mktemp('karbor-state')
     logging.register_options(CONF)
     CONF([], project='karbor', default_config_files=[])
     CONF.set_override('state_path', str(state))
     CONF.set_override('transport_url', 'fake://')
+    postgres = None
+    if pytestconfig.getoption('database') == 'postgresql':
+        # Imported here: only this mode needs the server helpers.
+        from karbor.tests.multiprocess import servers
+        postgres = servers.PostgreSQL(state / 'postgresql',
+                                      max_connections=100)
+        postgres.start()
+        CONF.set_override('connection', postgres.url, group='database')
     objects.register_all()
     db_session.configure(CONF)
     migration.upgrade()
     yield CONF
+    if postgres is not None:
+        db_session.get_engine().dispose()
+        postgres.cleanup()
     CONF.reset()
 
 
