@@ -40,3 +40,12 @@ def test_rabbitmq_queues_survive_a_broker_restart():
     # Durable queues and persistent messages: requests queued for the
     # protection services are not lost when RabbitMQ restarts.
     assert CONF.oslo_messaging_rabbit.amqp_durable_queues is True
+
+
+def test_database_pool_holds_every_api_thread():
+    # A connection opened beyond max_pool_size is closed when returned:
+    # a pool smaller than an API worker's threads makes PostgreSQL start
+    # a backend per request in bursts.
+    (pool_size,) = [opt for opt in db_options.database_opts
+                    if opt.name == 'max_pool_size']
+    assert pool_size.default >= CONF.osapi_karbor_threads
