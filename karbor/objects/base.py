@@ -41,7 +41,7 @@ class KarborObject(ovo_base.VersionedObject):
         """(field name, attribute, field to coerce with or None) per field.
 
         Going through each field's setter coerces every value and records
-        it as changed; on a 50-row list that was most of a request's CPU.
+        it as changed, which cost more than reading the row.
         A string, integer, boolean or JSON column already gives its field's
         type, so its value is stored as read; other fields (datetimes, made
         timezone-aware) are still coerced. Computed once per class.
