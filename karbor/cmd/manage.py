@@ -80,34 +80,17 @@ def _before():
                                      reason='not an ISO 8601 date')
 
 
-def _operation_log_purge():
-    args = common.CONF.command
-    before = _before()
-    removed = objects.OperationLog.purge(
-        context.get_admin_context(), before, project_id=args.project,
-        batch_size=args.batch_size)
-    print('Purged %d operation logs that started before %s' % (
-        removed, before.isoformat()))
-
-
-def _scheduled_operation_purge_runs():
-    args = common.CONF.command
-    before = _before()
-    removed = objects.ScheduledOperationRun.purge(
-        context.get_admin_context(), before, project_id=args.project,
-        batch_size=args.batch_size)
-    print('Purged %d ended runs of scheduled operations due before %s' % (
-        removed, before.isoformat()))
-
-
-def _scheduled_operation_purge_cycles():
-    args = common.CONF.command
-    before = _before()
-    removed = objects.VerifyCycle.purge(
-        context.get_admin_context(), before, project_id=args.project,
-        batch_size=args.batch_size)
-    print('Purged %d verify cycles that ended (or, of deleted scheduled '
-          'operations, started) before %s' % (removed, before.isoformat()))
+def _purge(object_name, purged):
+    """A purge command: ``objects.<object_name>.purge`` of the rows
+    before ``--before``; ``purged`` words the report ("%d ... %s")."""
+    def run():
+        args = common.CONF.command
+        before = _before()
+        removed = getattr(objects, object_name).purge(
+            context.get_admin_context(), before, project_id=args.project,
+            batch_size=args.batch_size)
+        print('Purged ' + purged % (removed, before.isoformat()))
+    return run
 
 
 def _positive_int(text):
@@ -135,7 +118,8 @@ def _add_operation_log_commands(subparsers):
     _add_purge(actions, 'purge',
                'Delete finished operation logs that started before a '
                'date, in small batches so the API stays live.',
-               _operation_log_purge)
+               _purge('OperationLog',
+                      '%d operation logs that started before %s'))
 
 
 def _add_scheduled_operation_commands(subparsers):
@@ -147,13 +131,17 @@ def _add_scheduled_operation_commands(subparsers):
                'Delete the recorded runs (succeeded, failed, skipped) due '
                'before a date, except runs still going on, in small '
                'batches so the engines and the API stay live.',
-               _scheduled_operation_purge_runs)
+               _purge('ScheduledOperationRun',
+                      '%d ended runs of scheduled operations due before '
+                      '%s'))
     _add_purge(actions, 'purge_cycles',
                'Delete the verify cycles of deleted scheduled operations '
                'that started before a date, and the cycles that ended '
                'before it (but each operation\'s newest), in small '
                'batches.',
-               _scheduled_operation_purge_cycles)
+               _purge('VerifyCycle',
+                      '%d verify cycles that ended (or, of deleted '
+                      'scheduled operations, started) before %s'))
 
 
 def _add_commands(subparsers):
