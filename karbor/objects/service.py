@@ -121,11 +121,18 @@ class Service(base.KarborObject, base.TimestampedObject,
         values = self.obj_get_changes()
         if not values:
             return
+        table = models.Service.__table__
         with db.writer.using(self._context) as session:
-            row = session.get(models.Service, self.id)
-            if row is None or row.deleted:
+            # Write first, then read back (as heartbeat does): on SQLite a
+            # transaction that reads before it writes cannot take the
+            # write lock once another writer committed after its read,
+            # and fails at once ("database is locked") instead of waiting.
+            result = session.execute(
+                update(table).where(table.c.id == self.id,
+                                    table.c.deleted.is_(False)),
+                values)
+            if result.rowcount != 1:
                 raise exception.ServiceNotFound(service_id=self.id)
-            for key, value in values.items():
-                setattr(row, key, value)
-            session.flush()
-            self._from_db_object(self._context, self, row)
+            row = session.execute(
+                select(table).where(table.c.id == self.id)).one()
+        self._from_db_object(self._context, self, row)
