@@ -24,6 +24,7 @@ crontab patterns are read in UTC.
 """
 
 import datetime
+import math
 import re
 
 import croniter
@@ -128,6 +129,146 @@ def _moved(rule, shift, end):
     return rule.replace(dtstart=rule._dtstart + shift, until=until)
 
 
+# The length of a rule's period, for the frequencies whose periods are all
+# alike. Months and years are not: those rules move by 400-year cycles.
+_PERIODS = {rrule.WEEKLY: datetime.timedelta(weeks=1),
+            rrule.DAILY: datetime.timedelta(days=1),
+            rrule.HOURLY: datetime.timedelta(hours=1),
+            rrule.MINUTELY: datetime.timedelta(minutes=1),
+            rrule.SECONDLY: datetime.timedelta(seconds=1)}
+# Filters by date other than by weekday: a rule using one repeats its
+# pattern of matches only with the calendar, every 400 years.
+_CALENDAR_FILTERS = ('_bymonth', '_bymonthday', '_bynmonthday',
+                     '_byyearday', '_byweekno', '_bynweekday')
+# The most periods a COUNT rule is stepped through to count its matches
+# over the span its pattern repeats in (see _forward_counted).
+_COUNTED_PERIODS = 20000
+# How far before a moment at_or_before looks for a run with moved rules,
+# widening the search each time it finds none (the last is 179 years).
+_LOOK_BACKS = [datetime.timedelta(days=16 ** n) for n in range(5)]
+# Local time is at most this far from what a moment's UTC offset says:
+# the whole-period count of a zoned rule is taken this much short.
+_ZONE_MARGIN = datetime.timedelta(days=1)
+
+
+def _step(rule):
+    """How far the rule's DTSTART may move at a time and the rule match
+    as it did, moved by as much: INTERVAL periods of a fixed length, or
+    INTERVAL 400-year cycles (whole months and years) for the others."""
+    period = _PERIODS.get(rule._freq, _CYCLE)
+    return period * rule._interval
+
+
+def _steps_before(rule, moment, step):
+    """How many times ``step`` the rule's DTSTART may move by and stay at
+    or before ``moment`` (0 when it cannot move)."""
+    start = rule._dtstart
+    if (start.tzinfo is None) != (moment.tzinfo is None):
+        return 0
+    if start.tzinfo is None:
+        gap = moment - start
+    else:
+        # dateutil steps through local wall times: so does the count.
+        gap = (moment.astimezone(start.tzinfo).replace(tzinfo=None) -
+               start.replace(tzinfo=None) - _ZONE_MARGIN)
+    steps = max(0, gap // step)
+    while steps and start + step * steps > moment:
+        steps -= 1
+    return steps
+
+
+def _forward(rule, moment):
+    """``rule`` with its DTSTART moved forward to at or before ``moment``,
+    so that dateutil need not step from an old DTSTART to there.
+
+    The result matches exactly where ``rule`` does from its own DTSTART
+    on. It moves by whole steps (_step): the periods dateutil steps
+    through fall where they did, the same BYxxx parts filter them (those
+    dateutil derives from DTSTART, such as the weekday of a weekly rule,
+    come out the same) and each period's matches (BYSETPOS included)
+    stay the same; only those before the new DTSTART are left out. A
+    COUNT rule must also drop the matches it moved past from its count:
+    see _forward_counted.
+    """
+    until = rule._until
+    if until is not None and (until.tzinfo is None) == (
+            moment.tzinfo is None):
+        # Moved no further than its end, a rule that ended finds its last
+        # match there.
+        moment = min(moment, until)
+    step = _step(rule)
+    steps = _steps_before(rule, moment, step)
+    if not steps:
+        return rule
+    if rule._count is not None:
+        return _forward_counted(rule, steps, step)
+    return rule.replace(dtstart=rule._dtstart + step * steps)
+
+
+def _forward_counted(rule, steps, step):
+    """A COUNT rule moved by up to ``steps`` times ``step``, its count
+    lowered by the matches moved past (exact, or not moved at all).
+
+    A rule matches the same way again after a whole number of steps that
+    is also a whole number of the calendar span its filters depend on (a
+    day for times of day, a week with weekdays, 400 years with dates):
+    the matches of one such span are counted, once, and every span moved
+    past holds as many. Only fixed periods (weekly and faster) are moved,
+    and only when counting a span costs less than stepping to the moment;
+    monthly and yearly rules step from their DTSTART, a few thousand
+    periods at most within the years allowed.
+    """
+    if rule._freq not in _PERIODS:
+        return rule
+    if any(getattr(rule, name) for name in _CALENDAR_FILTERS):
+        calendar = _CYCLE
+    elif rule._byweekday:
+        calendar = datetime.timedelta(weeks=1)
+    else:
+        calendar = datetime.timedelta(days=1)
+    step_s = int(step.total_seconds())
+    span_steps = math.lcm(step_s, int(calendar.total_seconds())) // step_s
+    spans = steps // span_steps
+    if span_steps > _COUNTED_PERIODS or spans < 2:
+        return rule
+    start = rule._dtstart
+    span_end = start + step * span_steps
+    pattern = rule.replace(count=None, until=None)
+    per_span = 0
+    for moment in pattern:
+        if moment >= span_end:
+            break
+        per_span += 1
+    if not per_span:
+        return rule
+    # At least one match must be left to count down to.
+    spans = min(spans, (rule._count - 1) // per_span)
+    if spans < 1:
+        return rule
+    return rule.replace(dtstart=start + step * span_steps * spans,
+                        count=rule._count - per_span * spans)
+
+
+def _forwarded_set(rules, exrules, rdates, exdates, moment):
+    """The set of ``rules`` (with ``rdates``, minus ``exrules`` and
+    ``exdates``), its rules moved forward to ``moment`` (_forward); and
+    the latest DTSTART of a moved rule: the set is exact from there on."""
+    found = rrule.rruleset()
+    exact_from = None
+    for add, group in ((found.rrule, rules), (found.exrule, exrules)):
+        for rule in group:
+            moved = _forward(rule, moment)
+            add(moved)
+            if moved is not rule and (exact_from is None or
+                                      moved._dtstart > exact_from):
+                exact_from = moved._dtstart
+    for moment_ in rdates:
+        found.rdate(moment_)
+    for moment_ in exdates:
+        found.exdate(moment_)
+    return found, exact_from
+
+
 class _Calendar(object):
 
     def __init__(self, pattern, anchor):
@@ -157,22 +298,19 @@ class _Calendar(object):
         whole 400-year cycles to end within the last cycle before that
         year, so it steps through at most a cycle and the horizon of the
         rules' periods (about 150,000 for a daily rule, not the three
-        million to the year 9999).
+        million to the year 9999). Its rules are moved forward to
+        ``start`` (_forward): those of an old DTSTART are not stepped
+        through from there.
         """
         shift = self._shift(end)
-        probe = rrule.rruleset()
-        for rule in rules:
-            if rule._dtstart <= end:
-                probe.rrule(_moved(rule, shift, end))
-        for rule in exrules:
-            if rule._dtstart <= end:
-                probe.exrule(_moved(rule, shift, end))
-        for moment in rdates:
-            if moment <= end:
-                probe.rdate(moment + shift)
-        for moment in exdates:
-            if moment <= end:
-                probe.exdate(moment + shift)
+        probe, _ = _forwarded_set(
+            [_moved(rule, shift, end) for rule in rules
+             if rule._dtstart <= end],
+            [_moved(rule, shift, end) for rule in exrules
+             if rule._dtstart <= end],
+            [moment + shift for moment in rdates if moment <= end],
+            [moment + shift for moment in exdates if moment <= end],
+            start + shift)
         found = probe.after(start + shift, inc=True)
         if found is None or found > end + shift:
             return None
@@ -240,11 +378,28 @@ class _Calendar(object):
             found = found.astimezone(_UTC).replace(tzinfo=None)
         return found
 
+    def _forwarded(self, moment):
+        return _forwarded_set(self.rules._rrule, self.rules._exrule,
+                              self.rules._rdate, self.rules._exdate, moment)
+
     def after(self, moment):
-        return self._out(self.rules.after(self._in(moment)))
+        moment = self._in(moment)
+        probe, _ = self._forwarded(moment)
+        return self._out(probe.after(moment))
 
     def at_or_before(self, moment):
-        return self._out(self.rules.before(self._in(moment), inc=True))
+        """The latest run at or before ``moment``: looked for from a day
+        before it, then 16 days, and so on, as long as none is found where
+        the moved rules are exact; at last without moving them."""
+        moment = self._in(moment)
+        for look_back in _LOOK_BACKS:
+            probe, exact_from = self._forwarded(moment - look_back)
+            if exact_from is None:
+                break
+            found = probe.before(moment, inc=True)
+            if found is not None and found >= exact_from:
+                return self._out(found)
+        return self._out(self.rules.before(moment, inc=True))
 
 
 def _rule_text(rule):

@@ -1,6 +1,8 @@
 """Triggers and scheduled operations through the real API and database."""
 
 import datetime
+
+from dateutil import rrule
 import pytest
 
 from karbor.tests.functional.helpers import create_plan
@@ -423,6 +425,40 @@ def test_trigger_update_reschedules_its_operations(api, plan):
     shown = api.get('scheduled_operations/%s' % operation['id']).json_body[
         'scheduled_operation']
     assert datetime.datetime.fromisoformat(shown['next_run_at']).minute == 30
+
+
+def test_a_calendar_rule_of_an_old_dtstart_is_not_stepped_through(
+        api, plan, monkeypatch):
+    """An hourly rule from 1900: dateutil alone steps through 45,000 days
+    of hours (over a million) at every computation."""
+    days = [0]
+    real = rrule._iterinfo.ddayset
+
+    def counting(self, *args):
+        days[0] += 1
+        return real(self, *args)
+
+    monkeypatch.setattr(rrule._iterinfo, 'ddayset', counting)
+    trigger = create_trigger(
+        api, 'DTSTART:19000101T001500\nRRULE:FREQ=HOURLY;INTERVAL=7',
+        fmt='calendar')
+    operation = create_operation(api, trigger['id'], plan['id'])
+    res = api.put('triggers/%s' % trigger['id'], {'trigger_info': {
+        'properties': {'window': 600}}})
+    assert res.status_code == 200, res.json_body
+    # Creating, updating and scheduling, each searching the next runs
+    # and the last 400-year cycle before the year 9999 a few times.
+    assert days[0] < 2000
+    next_run = datetime.datetime.fromisoformat(api.get(
+        'scheduled_operations/%s' % operation['id']).json_body[
+        'scheduled_operation']['next_run_at'])
+    # The rule's phase from 1900: 00:15 and every seventh hour since.
+    assert next_run.minute == 15
+    hours = (next_run - datetime.datetime(1900, 1, 1, 0, 15)) / \
+        datetime.timedelta(hours=1)
+    assert hours % 7 == 0
+    assert datetime.timedelta(0) < next_run - datetime.datetime.utcnow() \
+        <= datetime.timedelta(hours=7)
 
 
 def test_scheduled_operations_are_isolated(api, plan, data_root):

@@ -301,3 +301,137 @@ def test_rare_calendar_rules_are_kept_and_found_where_dateutil_finds_them(
 ])
 def test_calendar_rules_dateutil_cannot_bound_are_refused(pattern):
     refused('pattern', format='calendar', pattern=pattern)
+
+
+# Rules of an old DTSTART ------------------------------------------------
+
+# Rules whose DTSTART the computation moves forward, checked against
+# dateutil stepping from their DTSTART. Periods of several units
+# (INTERVAL) and BYxxx parts keep the phase of the rule; COUNT must count
+# the matches moved past; UNTIL, EXRULE, RDATE, EXDATE and time zones
+# apply as they did.
+FORWARDED = [
+    'DTSTART:20300101T001500\nRRULE:FREQ=HOURLY;INTERVAL=5',
+    'DTSTART:20300101T001500\n'
+    'RRULE:FREQ=HOURLY;INTERVAL=5;BYDAY=MO,WE;BYMINUTE=15,45',
+    'DTSTART:20300101T001500\nRRULE:FREQ=HOURLY;INTERVAL=3;BYDAY=TU;COUNT=40',
+    'DTSTART:20300101T000000\n'
+    'RRULE:FREQ=HOURLY;INTERVAL=2;BYHOUR=0,6,12,18;COUNT=300',
+    'DTSTART:20300101T000000\n'
+    'RRULE:FREQ=MINUTELY;INTERVAL=7;BYDAY=SA;BYHOUR=3;COUNT=500',
+    'DTSTART:20300101T000000\nRRULE:FREQ=HOURLY;INTERVAL=4;'
+    'UNTIL=20300301T000000',
+    'DTSTART:20300101T000000Z\nRRULE:FREQ=HOURLY;INTERVAL=13;'
+    'UNTIL=20300401T000000Z',
+    'DTSTART:20300102T060000\nRRULE:FREQ=DAILY;INTERVAL=3;BYHOUR=6,18;'
+    'BYSETPOS=-1',
+    'DTSTART:20300101T060000\nRRULE:FREQ=DAILY;INTERVAL=2;BYMONTH=1,3;'
+    'BYMONTHDAY=1,2,3,4,5,30,31',
+    'DTSTART:20300101T060000\nRRULE:FREQ=DAILY;COUNT=70',
+    'DTSTART:20300103T090000\nRRULE:FREQ=WEEKLY;INTERVAL=3;BYDAY=MO,FR;'
+    'WKST=SU',
+    'DTSTART:20300105T090000\nRRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=9',
+    'DTSTART:20300131T100000\nRRULE:FREQ=MONTHLY;BYDAY=-1FR,1MO',
+    'DTSTART:20300101T080000\nRRULE:FREQ=DAILY\n'
+    'EXRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=SA,SU\n'
+    'RDATE:20300215T120000\nEXDATE:20300110T080000,20300301T080000',
+    'DTSTART:20300101T000000\nRRULE:FREQ=HOURLY;INTERVAL=11;COUNT=100\n'
+    'RRULE:FREQ=DAILY;INTERVAL=5;BYHOUR=7',
+    # Across the change to summer time on 2030-03-31.
+    'DTSTART;TZID=Europe/Paris:20300301T023000\nRRULE:FREQ=HOURLY;'
+    'INTERVAL=7',
+    'DTSTART;TZID=America/New_York:20300101T013000\nRRULE:FREQ=DAILY;'
+    'INTERVAL=3;BYDAY=MO,TU,WE,TH;COUNT=30',
+]
+SINCE = at(2030, 1, 1)
+# Monthly and yearly rules move by 400-year cycles: checked over years.
+FORWARDED_BY_CYCLES = [
+    ('DTSTART:19000131T100000\nRRULE:FREQ=MONTHLY;BYDAY=-1FR,1MO',
+     at(2330, 1, 1), 1),
+    ('DTSTART:19040229T120000\nRRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29',
+     at(2390, 1, 1), 30),
+    ('DTSTART:19000101T120000\nRRULE:FREQ=YEARLY;INTERVAL=3;BYMONTH=3;'
+     'BYDAY=1SU,-1FR', at(3200, 1, 1), 12),
+]
+
+
+def brute_force(calendar, until):
+    """Every run until ``until``, stepped through by dateutil from
+    DTSTART."""
+    return [calendar._out(found) for found in calendar.rules.between(
+        calendar._in(at(1900, 1, 1)), calendar._in(until), inc=True)]
+
+
+def moments(runs, since, until):
+    """Moments spread from ``since`` to ``until`` (but its last sixth),
+    and each run and a second either side of it."""
+    spread = [since + n * (until - since) / 240 for n in range(240)]
+    second = datetime.timedelta(seconds=1)
+    runs = [run for run in runs if run >= since]
+    near = [run + delta for run in runs[:: max(1, len(runs) // 60)]
+            for delta in (-second, datetime.timedelta(0), second)]
+    return [moment for moment in spread + near
+            if since <= moment <= until - (until - since) / 6]
+
+
+@pytest.mark.parametrize('pattern,since,years', [
+    (pattern, SINCE, 0.5) for pattern in FORWARDED] + FORWARDED_BY_CYCLES)
+def test_moved_rules_run_when_dateutil_says(pattern, since, years):
+    calendar = timetrigger._Calendar(pattern, since)
+    until = since + datetime.timedelta(days=365 * years)
+    runs = brute_force(calendar, until)
+    assert len([run for run in runs if run >= since]) > 3
+    for moment in moments(runs, since, until):
+        later = [run for run in runs if run > moment]
+        earlier = [run for run in runs if run <= moment]
+        expected_after = later[0] if later else calendar._out(
+            calendar.rules.after(calendar._in(moment)))
+        assert calendar.after(moment) == expected_after, moment
+        assert calendar.at_or_before(moment) == (
+            earlier[-1] if earlier else None), moment
+
+
+@pytest.mark.parametrize('pattern,moment,moved,count', [
+    ('DTSTART:20300101T001500\nRRULE:FREQ=HOURLY;INTERVAL=5',
+     at(2030, 6, 1), at(2030, 5, 31, 20, 15), None),
+    # Its matches repeat every week: Tuesday's 00:15, 03:15 ... 21:15.
+    # Four weeks of 8 leave 8 to count.
+    ('DTSTART:20300101T001500\nRRULE:FREQ=HOURLY;INTERVAL=3;BYDAY=TU;'
+     'COUNT=40', at(2030, 6, 1), at(2030, 1, 29, 0, 15), 8),
+    # Moved to its ninth and last match.
+    ('DTSTART:20300105T090000\nRRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=9',
+     at(2030, 6, 1), at(2030, 4, 27, 9), 1),
+    ('DTSTART:19000131T100000\nRRULE:FREQ=MONTHLY;BYDAY=-1FR',
+     at(2301, 1, 1), at(2300, 1, 31, 10), None),
+    # Not moved: counting its matches would step through 400 years.
+    ('DTSTART:19000131T100000\nRRULE:FREQ=DAILY;BYMONTH=2;COUNT=9000',
+     at(2301, 1, 1), at(1900, 1, 31, 10), 9000),
+])
+def test_a_rule_moves_by_whole_periods_and_counts_what_it_passed(
+        pattern, moment, moved, count):
+    (rule,) = timetrigger._Calendar(pattern, SINCE).rules._rrule
+    forwarded = timetrigger._forward(rule, moment)
+    assert forwarded._dtstart == moved
+    assert forwarded._count == count
+
+
+# How many days a computation on the hourly rule below steps through: a
+# few days to the first run and to the latest, and some for each search
+# in the last 400-year cycle before the year 9999 (see the test above);
+# dateutil from its DTSTART steps through over 45,000.
+OLD_RULE_STEPS = 1000
+
+
+@pytest.mark.parametrize('pattern', [
+    'DTSTART:19000101T000000\nRRULE:FREQ=HOURLY',
+    'DTSTART:19000101T001500\nRRULE:FREQ=HOURLY;INTERVAL=7;BYDAY=MO,TH;'
+    'COUNT=5000000',
+    'DTSTART:19000101T000000\nRRULE:FREQ=MINUTELY;INTERVAL=7\n'
+    'EXRULE:FREQ=HOURLY;BYHOUR=3;BYMINUTE=0,1,2,3,4,5,6,7,8,9,10',
+])
+def test_an_old_dtstart_is_not_stepped_through(daily_steps, pattern):
+    stored = check(format='calendar', pattern=pattern)
+    rule = timetrigger.TimeTrigger(stored)
+    assert rule.next_after(NOW) > NOW
+    assert rule.last_at_or_before(NOW + datetime.timedelta(days=30)) > NOW
+    assert daily_steps[0] <= OLD_RULE_STEPS
