@@ -154,6 +154,14 @@ class TriggerNotFound(NotFound):
     message = 'Trigger %(trigger_id)s could not be found.'
 
 
+class TriggerRefused(Conflict):
+    # Stored before the checks got stricter: its operations cannot be
+    # scheduled until its properties are updated.
+    message = ('Trigger %(trigger_id)s has properties this version no longer '
+               'accepts (%(reason)s); update its properties for its '
+               'scheduled operations to run.')
+
+
 class TriggerInUse(Conflict):
     message = ('Trigger %(trigger_id)s is used by scheduled operation(s) '
                '%(operations)s; delete them first.')

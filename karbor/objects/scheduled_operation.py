@@ -84,6 +84,18 @@ class ScheduledOperation(base.ProjectObject, base.TimestampedObject,
             return [cls.from_db(context, row) for row in rows]
 
     @classmethod
+    def list_scheduled(cls, context):
+        """Live, enabled operations that have a next run."""
+        model = models.ScheduledOperation
+        with db.reader.using(context) as session:
+            rows = session.execute(
+                select(model).where(model.deleted.is_(False),
+                                    model.enabled.is_(True),
+                                    model.next_run_at.is_not(None))
+                .order_by(model.trigger_id, model.id)).scalars().all()
+            return [cls.from_db(context, row) for row in rows]
+
+    @classmethod
     def get_even_deleted(cls, context, operation_id):
         """The operation, deleted or not (for runs that outlive it)."""
         with db.reader.using(context) as session:

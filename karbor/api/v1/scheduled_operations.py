@@ -194,15 +194,17 @@ def _trigger(ctx, trigger_id):
 
 
 def _next_run(trigger):
-    return timetrigger.TimeTrigger(trigger.properties).next_after(
-        models.utcnow())
+    """409 (TriggerRefused) if the trigger, stored by an earlier version,
+    has properties this one refuses."""
+    return timetrigger.of_stored(trigger).next_after(models.utcnow())
 
 
 def create(req):
     """POST /v1/{project_id}/scheduled_operations -> 200.
 
     400 bad body or definition; 404 trigger, plan or provider not found
-    (the message names the field).
+    (the message names the field); 409 a trigger whose stored properties
+    this version refuses.
     """
     ctx = middleware.project_context(req)
     policy.authorize(ctx, operation_policies.CREATE)
@@ -210,6 +212,7 @@ def create(req):
     definition = _checked_definition(ctx, body['operation_type'],
                                      body['operation_definition'])
     trigger = _trigger(ctx, body['trigger_id'])
+    next_run = _next_run(trigger)
     if 'cycle_days' in definition:
         timetrigger.check_runs_every(
             trigger.properties, definition['cycle_days'], models.utcnow(),
@@ -221,7 +224,7 @@ def create(req):
         description=body.get('description'),
         operation_type=body['operation_type'], trigger_id=trigger.id,
         operation_definition=definition, enabled=enabled,
-        next_run_at=_next_run(trigger) if enabled else None,
+        next_run_at=next_run if enabled else None,
         claimed_by=None, last_run_at=None, last_run_result=None,
         last_run_reason=None, last_run_checkpoint_id=None)
     operation.create()
@@ -255,7 +258,8 @@ def show(req):
 
 
 def update(req):
-    """PUT /v1/{project_id}/scheduled_operations/{id} -> 200; 400; 404.
+    """PUT /v1/{project_id}/scheduled_operations/{id} -> 200; 400; 404;
+    409 enabling it while its trigger's stored properties are refused.
 
     Renames, enables or disables. An operation enabled again runs from
     its trigger's next run on; the runs it missed while disabled are not

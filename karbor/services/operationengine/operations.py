@@ -85,13 +85,25 @@ class StillVerifying(exception.KarborException):
                'meanwhile.')
 
 
+# Why an operation has no run times: its trigger is gone, or stored with
+# properties this version refuses.
+NO_TRIGGER = (exception.TriggerNotFound, exception.TriggerRefused)
+
+
+def time_trigger(operation):
+    """The operation's TimeTrigger; raises one of NO_TRIGGER if it has
+    none."""
+    return timetrigger.of_stored(objects.Trigger.get_by_id(
+        karbor_context.get_admin_context(), operation.trigger_id))
+
+
 def _trigger_of(operation):
-    """The operation's TimeTrigger, or None if it is gone or unusable."""
+    """The operation's TimeTrigger, or None: a run already started (its
+    trigger was usable then) still ends and is recorded; the scheduler
+    fails the operation's next run, saying why."""
     try:
-        trigger = objects.Trigger.get_by_id(
-            karbor_context.get_admin_context(), operation.trigger_id)
-        return timetrigger.TimeTrigger(trigger.properties)
-    except (exception.TriggerNotFound, ValueError):
+        return time_trigger(operation)
+    except NO_TRIGGER:
         return None
 
 

@@ -53,7 +53,6 @@ from karbor.objects import checkpoint as checkpoint_obj
 from karbor.objects import scheduled_operation as operation_obj
 from karbor.objects import verification as verification_obj
 from karbor.services.operationengine import operations
-from karbor.services.operationengine import timetrigger
 from karbor.services.protection import rpcapi
 
 LOG = logging.getLogger(__name__)
@@ -98,7 +97,7 @@ def configured_clock():
     return SystemClock()
 
 
-def due_runs(trigger, due, now):
+def due_runs(trigger, due, now, no_trigger=None):
     """What to do about an operation whose next run was due at ``due``.
 
     Returns ``(following, runs)``: the due time to wait for next (None
@@ -106,12 +105,13 @@ def due_runs(trigger, due, now):
     reason)]`` to record. The latest run due by ``now`` starts if ``now``
     is still within its window, and is skipped otherwise; the runs due
     before it (missed while no engine ran) are recorded as one skip,
-    replaced by it. ``trigger`` is a TimeTrigger, or None if it is gone.
+    replaced by it. ``trigger`` is a TimeTrigger, or None with
+    ``no_trigger`` saying why there is none: the run due then fails with
+    that reason, and no other follows (an update of the trigger's
+    properties reschedules the operation).
     """
     if trigger is None:
-        return None, [(due, operation_obj.FAILED,
-                       'the trigger no longer exists; the operation will '
-                       'not run again')]
+        return None, [(due, operation_obj.FAILED, no_trigger)]
     runs = []
     latest = max(due, trigger.last_at_or_before(now) or due)
     if latest > due:
@@ -145,8 +145,15 @@ class Scheduler(object):
 
     # Life ---------------------------------------------------------------
     def start(self):
-        """Resume this host's unfinished runs, then poll in a thread."""
+        """Resume this host's unfinished runs, fail the next run of
+        operations without a usable trigger, then poll in a thread."""
         self.recover()
+        try:
+            self.check_triggers()
+        except Exception:
+            # Their runs then fail when due, with the same reason.
+            LOG.exception('The scheduler on %s could not check the '
+                          'triggers of scheduled operations', self.host)
         self._thread = threading.Thread(target=self._loop,
                                         name='karbor-scheduler', daemon=True)
         self._thread.start()
@@ -209,21 +216,68 @@ class Scheduler(object):
                               'operation %s', operation.id)
         return recorded
 
-    def _time_trigger(self, operation):
+    @staticmethod
+    def _time_trigger(operation):
+        """``(the operation's TimeTrigger, None)``, or ``(None, why it
+        has none)``."""
         try:
-            trigger = objects.Trigger.get_by_id(
-                karbor_context.get_admin_context(), operation.trigger_id)
-            return timetrigger.TimeTrigger(trigger.properties)
-        except (exception.TriggerNotFound, ValueError) as exc:
-            LOG.error('Scheduled operation %s has no usable trigger %s: %s',
-                      operation.id, operation.trigger_id, exc)
-            return None
+            return operations.time_trigger(operation), None
+        except exception.TriggerNotFound:
+            return None, ('trigger %s no longer exists; the operation will '
+                          'not run again' % operation.trigger_id)
+        except exception.TriggerRefused as exc:
+            return None, exc.message
+
+    def check_triggers(self):
+        """Stop, saying why, the operations whose trigger this version
+        refuses (or that is gone); return the failed runs recorded.
+
+        A trigger stored before the checks got stricter (an impossible
+        rule, BYEASTER, a DTSTART out of the years allowed) has no run
+        times. Rather than wait, maybe weeks, for the next run's due time
+        to show it, an engine looks when it starts: each such operation
+        gets a failed run, due now, whose reason its last run shows, and
+        its next_run_at is cleared, so that it is neither retried nor
+        reported again. Updating the trigger's properties reschedules
+        it. Each trigger is logged once per engine start, each failed
+        run once.
+        """
+        admin = karbor_context.get_admin_context()
+        now = self.clock.now().replace(microsecond=0)
+        # Why each trigger seen has no run times (None: it has).
+        no_trigger = {}
+        recorded = []
+        for operation in objects.ScheduledOperation.list_scheduled(admin):
+            if operation.trigger_id not in no_trigger:
+                _, why = self._time_trigger(operation)
+                no_trigger[operation.trigger_id] = why
+                if why is not None:
+                    LOG.warning('The scheduled operations using trigger %s '
+                                'will not run: %s', operation.trigger_id,
+                                why)
+            why = no_trigger[operation.trigger_id]
+            if why is None:
+                continue
+            ctx = operations.run_context(operation)
+            try:
+                with db_session.writer.using(ctx):
+                    # Of several engines starting, one records it.
+                    if objects.ScheduledOperation.claim(
+                            ctx, operation.id, operation.next_run_at, None,
+                            self.host):
+                        recorded.append(self._record(
+                            ctx, operation, now, operation_obj.FAILED, why))
+            except Exception:
+                # Its run then fails when due, with the same reason.
+                LOG.exception('Could not record why scheduled operation %s '
+                              'will not run', operation.id)
+        return recorded
 
     def _claim(self, operation, now):
         ctx = operations.run_context(operation)
         due = operation.next_run_at
-        following, planned = due_runs(self._time_trigger(operation), due,
-                                      now)
+        trigger, no_trigger = self._time_trigger(operation)
+        following, planned = due_runs(trigger, due, now, no_trigger)
         try:
             # One transaction: the claim, the run rows and the checkpoint
             # row are all written, or none is.
@@ -368,10 +422,13 @@ class Scheduler(object):
         return adopted
 
     def _window(self, operation):
-        trigger = self._time_trigger(operation)
-        return (trigger.window if trigger is not None else
-                datetime.timedelta(
-                    seconds=CONF.operationengine.default_window))
+        trigger, _ = self._time_trigger(operation)
+        if trigger is None:
+            # The run started while the trigger was usable: it is resumed
+            # within the default window.
+            return datetime.timedelta(
+                seconds=CONF.operationengine.default_window)
+        return trigger.window
 
     def _resume_verification(self, ctx, operation, run):
         admin = karbor_context.get_admin_context()

@@ -473,6 +473,23 @@ class TimeTrigger(object):
         return runs
 
 
+def of_stored(trigger):
+    """The TimeTrigger of a stored Trigger object.
+
+    Raises TriggerRefused (409) if its properties, stored by an earlier
+    version, no longer pass the checks (an impossible rule, BYEASTER, a
+    DTSTART or start time out of the years allowed): no run time can be
+    computed for it until they are updated.
+    """
+    try:
+        return TimeTrigger(trigger.properties)
+    except KeyError as exc:
+        reason = 'no %s property' % exc.args[0]
+    except (ValueError, TypeError) as exc:
+        reason = str(exc) or type(exc).__name__
+    raise exception.TriggerRefused(trigger_id=trigger.id, reason=reason)
+
+
 def _window(value, field):
     if value is None:
         return CONF.operationengine.default_window

@@ -14,6 +14,7 @@ import threading
 
 import pytest
 
+from karbor.cmd import operationengine
 from karbor.cmd import protection as protection_cmd
 from karbor.conf import CONF
 from karbor import context
@@ -945,3 +946,134 @@ def test_a_verify_cycle_reads_every_chunk_once_per_cycle(
     assert set(last_verifications().values()) == {
         (verified[-1]['id'], 'success', 'cycle',
          due + 8 * day + 18 * HOURS + SECOND)}
+
+
+# Triggers stored before the checks got stricter --------------------------
+
+# Calendar patterns an earlier version stored and this one refuses, and
+# what the reason says.
+REFUSED_NOW = [
+    ('FREQ=YEARLY;BYEASTER=0', 'BYEASTER is not supported'),
+    ('FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30', 'never matches within 4 years'),
+    ('RRULE:FREQ=DAILY\nEXRULE:FREQ=HOURLY;BYMONTHDAY=30',
+     'hourly, minutely and secondly rules may filter by weekday'),
+    ('DTSTART:18500101T000000\nRRULE:FREQ=YEARLY',
+     'DTSTART must be within the years 1900 to 9000'),
+]
+
+
+def store_refused(trigger_id, pattern):
+    """Give a trigger, in the database, calendar properties the API now
+    refuses, as an earlier version may have stored them."""
+    trigger = objects.Trigger.get_by_id(context.get_admin_context(),
+                                        trigger_id)
+    trigger.properties = dict(trigger.properties, format='calendar',
+                              pattern=pattern)
+    trigger.save()
+
+
+def shown(api, operation):
+    return api.get('scheduled_operations/%s' % operation['id']).json_body[
+        'scheduled_operation']
+
+
+def test_the_engine_service_shows_why_a_stored_trigger_is_refused(
+        api, plan, data_root):
+    operation, due = schedule(api, plan)
+    store_refused(operation['trigger_id'], 'FREQ=YEARLY;BYEASTER=0')
+    engine = operationengine.build_service()
+    engine.start()
+    try:
+        # No need to wait for the due time: the engine looks as it starts.
+        result = shown(api, operation)
+    finally:
+        engine.stop()
+    assert result['last_run_result'] == 'error'
+    assert result['last_run_reason'] == (
+        'Trigger %s has properties this version no longer accepts (BYEASTER '
+        'is not supported); update its properties for its scheduled '
+        'operations to run.' % operation['trigger_id'])
+    assert result['next_run_at'] is None
+    # Due when the engine started, which may be before the run's time.
+    assert datetime.datetime.fromisoformat(
+        result['last_run_at']) <= models.utcnow()
+
+
+@pytest.mark.parametrize('pattern,reason', REFUSED_NOW)
+def test_a_refused_trigger_fails_the_next_run_once_until_updated(
+        api, plan, protection_service, schedulers, caplog, pattern, reason):
+    operation, due = schedule(api, plan)
+    other, _ = schedule(api, plan)
+    store_refused(operation['trigger_id'], pattern)
+    clock = FakeClock(due - 30 * SECOND)
+    caplog.set_level('WARNING', logger='karbor')
+    engine = schedulers('engine-a', clock)
+    (run,) = engine.check_triggers()
+    assert (run.status, run.due_at) == ('failed', due - 30 * SECOND)
+    assert reason in run.reason and operation['trigger_id'] in run.reason
+    result = shown(api, operation)
+    assert (result['last_run_result'], result['last_run_reason'],
+            result['next_run_at']) == ('error', run.reason, None)
+    # The operation of a usable trigger is left alone.
+    assert shown(api, other)['next_run_at'] is not None
+    assert shown(api, other)['last_run_result'] is None
+
+    # Neither another engine starting nor the due time fails it again.
+    assert schedulers('engine-b', clock).check_triggers() == []
+    clock.set(due + SECOND)
+    assert [r.scheduled_operation_id for r in engine.tick()] == [other['id']]
+    assert [r.id for r in runs_of(operation['id'])] == [run.id]
+    warned = [record.getMessage() for record in caplog.records
+              if operation['trigger_id'] in record.getMessage()]
+    assert len(warned) == 2, warned  # the trigger's, and its run's
+
+    # The trigger updated, the operation runs again.
+    res = api.put('triggers/%s' % operation['trigger_id'], {
+        'trigger_info': {'properties': {'format': 'crontab',
+                                        'pattern': '* * * * *'}}})
+    assert res.status_code == 200, res.json_body
+    following = operation_row(operation['id']).next_run_at
+    assert following is not None
+    clock.set(following + SECOND)
+    started = [r for r in engine.tick()
+               if r.scheduled_operation_id == operation['id']]
+    assert [r.status for r in started] == ['started']
+    settle(engine)
+    assert shown(api, operation)['last_run_result'] == 'success'
+
+
+def test_a_trigger_refused_while_the_engine_runs_fails_the_due_run(
+        api, plan, schedulers):
+    operation, due = schedule(api, plan)
+    engine = schedulers('engine-a', FakeClock(due + SECOND))
+    assert engine.check_triggers() == []
+    store_refused(operation['trigger_id'], 'FREQ=YEARLY;BYEASTER=0')
+    (run,) = engine.tick()
+    assert run.status == 'failed'
+    assert 'BYEASTER is not supported' in run.reason
+    assert shown(api, operation)['next_run_at'] is None
+
+
+def test_the_api_refuses_to_schedule_with_a_refused_trigger(api, plan):
+    operation, _ = schedule(api, plan)
+    store_refused(operation['trigger_id'], 'FREQ=YEARLY;BYEASTER=0')
+    path = 'scheduled_operations/%s' % operation['id']
+    assert api.put(path, {'scheduled_operation': {
+        'enabled': False}}).status_code == 200
+    res = api.put(path, {'scheduled_operation': {'enabled': True}})
+    assert res.status_code == 409, res.json_body
+    (fault,) = res.json_body.values()
+    assert 'BYEASTER is not supported' in fault['message']
+    assert shown(api, operation)['enabled'] is False
+    res = api.post('scheduled_operations', {'scheduled_operation': {
+        'name': 'again', 'operation_type': 'protect',
+        'trigger_id': operation['trigger_id'],
+        'operation_definition': {'provider_id': PROVIDER,
+                                 'plan_id': plan['id']}}})
+    assert res.status_code == 409, res.json_body
+    # Its properties are refused as a new trigger's are, naming the field.
+    res = api.put('triggers/%s' % operation['trigger_id'], {
+        'trigger_info': {'properties': {'window': 600}}})
+    assert res.status_code == 400
+    (fault,) = res.json_body.values()
+    assert 'properties/pattern' in fault['message']

@@ -69,10 +69,11 @@ def test_last_run_of_an_ending_trigger():
     assert runs == [(DUE, 'started', None)]
 
 
-def test_trigger_gone():
-    following, runs = scheduler.due_runs(None, DUE, DUE + SECOND)
+def test_no_trigger():
+    following, runs = scheduler.due_runs(None, DUE, DUE + SECOND,
+                                         'trigger T no longer exists')
     assert following is None
-    assert [(due, status) for due, status, _ in runs] == [(DUE, 'failed')]
+    assert runs == [(DUE, 'failed', 'trigger T no longer exists')]
 
 
 def test_system_clock_is_naive_utc():

@@ -435,3 +435,36 @@ def test_an_old_dtstart_is_not_stepped_through(daily_steps, pattern):
     assert rule.next_after(NOW) > NOW
     assert rule.last_at_or_before(NOW + datetime.timedelta(days=30)) > NOW
     assert daily_steps[0] <= OLD_RULE_STEPS
+
+
+# Stored triggers this version refuses -----------------------------------
+
+class Stored(object):
+    """A stored trigger: what of_stored reads of a Trigger object."""
+
+    def __init__(self, **properties):
+        self.id = 'T'
+        self.properties = dict({'format': 'calendar', 'window': 300,
+                                'start_time': '2030-01-01T00:00:00',
+                                'end_time': None}, **properties)
+
+
+@pytest.mark.parametrize('properties,reason', [
+    ({'pattern': 'FREQ=YEARLY;BYEASTER=0'}, 'BYEASTER is not supported'),
+    ({'pattern': 'FREQ=DAILY', 'start_time': '1850-01-01T00:00:00'},
+     'must be within the years 1900 to 9000'),
+    ({'pattern': 'FREQ=DAILY', 'format': 'ical'}, "unknown format 'ical'"),
+    ({'format': 'crontab'}, 'no pattern property'),
+])
+def test_a_stored_trigger_refused_now_says_why(properties, reason):
+    with pytest.raises(exception.TriggerRefused) as info:
+        timetrigger.of_stored(Stored(**properties))
+    assert info.value.message == (
+        'Trigger T has properties this version no longer accepts (%s); '
+        'update its properties for its scheduled operations to run.' %
+        reason)
+
+
+def test_a_stored_trigger_still_accepted():
+    trigger = timetrigger.of_stored(Stored(pattern='FREQ=DAILY'))
+    assert trigger.next_after(at(2030, 1, 1)) == at(2030, 1, 2)
