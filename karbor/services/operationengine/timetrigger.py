@@ -74,6 +74,12 @@ class _Crontab(object):
         except croniter.CroniterBadDateError:
             return None
 
+    def runs_after(self, moment):
+        found = self.after(moment)
+        while found is not None:
+            yield found
+            found = self.after(found)
+
     def at_or_before(self, moment):
         # croniter's get_prev is strictly before its start.
         try:
@@ -387,6 +393,15 @@ class _Calendar(object):
         probe, _ = self._forwarded(moment)
         return self._out(probe.after(moment))
 
+    def runs_after(self, moment):
+        """The runs after ``moment``, in order, from a single search (a
+        rule that cannot be moved is stepped through once, not once per
+        run)."""
+        moment = self._in(moment)
+        probe, _ = self._forwarded(moment)
+        for found in probe.xafter(moment):
+            yield self._out(found)
+
     def at_or_before(self, moment):
         """The latest run at or before ``moment``: looked for from a day
         before it, then 16 days, and so on, as long as none is found where
@@ -466,10 +481,12 @@ class TimeTrigger(object):
     def runs_after(self, moment, count):
         """Up to ``count`` runs after ``moment``, in order."""
         runs = []
-        found = self.next_after(moment)
-        while found is not None and len(runs) < count:
+        for found in self._rule.runs_after(max(moment,
+                                               self.start - _ONE_US)):
+            if len(runs) == count or (self.end is not None and
+                                      found > self.end):
+                break
             runs.append(found)
-            found = self.next_after(found)
         return runs
 
 

@@ -365,10 +365,10 @@ def brute_force(calendar, until):
 def moments(runs, since, until):
     """Moments spread from ``since`` to ``until`` (but its last sixth),
     and each run and a second either side of it."""
-    spread = [since + n * (until - since) / 240 for n in range(240)]
+    spread = [since + n * (until - since) / 100 for n in range(100)]
     second = datetime.timedelta(seconds=1)
     runs = [run for run in runs if run >= since]
-    near = [run + delta for run in runs[:: max(1, len(runs) // 60)]
+    near = [run + delta for run in runs[:: max(1, len(runs) // 30)]
             for delta in (-second, datetime.timedelta(0), second)]
     return [moment for moment in spread + near
             if since <= moment <= until - (until - since) / 6]
@@ -389,6 +389,22 @@ def test_moved_rules_run_when_dateutil_says(pattern, since, years):
         assert calendar.after(moment) == expected_after, moment
         assert calendar.at_or_before(moment) == (
             earlier[-1] if earlier else None), moment
+
+
+@pytest.mark.parametrize('pattern', FORWARDED + ['0 */5 * * 1-5'])
+def test_runs_after_are_the_next_runs_one_after_another(pattern):
+    """One search for several runs finds what as many searches find."""
+    rule = timetrigger.TimeTrigger({
+        'format': 'calendar' if '=' in pattern else 'crontab',
+        'pattern': pattern, 'start_time': '2030-01-02T10:00:00',
+        'end_time': '2030-01-20T00:00:00', 'window': 300})
+    for moment in (at(2030, 1, 1), at(2030, 1, 9, 13, 7), at(2030, 1, 19)):
+        one_by_one = []
+        found = rule.next_after(moment)
+        while found is not None and len(one_by_one) < 12:
+            one_by_one.append(found)
+            found = rule.next_after(found)
+        assert rule.runs_after(moment, 12) == one_by_one
 
 
 @pytest.mark.parametrize('pattern,moment,moved,count', [
