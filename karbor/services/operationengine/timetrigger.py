@@ -146,9 +146,14 @@ _PERIODS = {rrule.WEEKLY: datetime.timedelta(weeks=1),
 # pattern of matches only with the calendar, every 400 years.
 _CALENDAR_FILTERS = ('_bymonth', '_bymonthday', '_bynmonthday',
                      '_byyearday', '_byweekno', '_bynweekday')
-# The most periods a COUNT rule is stepped through to count its matches
-# over the span its pattern repeats in (see _forward_counted).
-_COUNTED_PERIODS = 20000
+# The most steps, and matches, a COUNT rule is stepped through to count
+# its matches over the span its pattern repeats in (see
+# _forward_counted): a few tenths of a second.
+_COUNTED_STEPS = 700000
+_COUNTED_MATCHES = 50000
+# The largest COUNT of a rule whose matches cannot be counted that way:
+# dateutil steps through up to that many from DTSTART.
+COUNT_LIMIT = 200000
 # How far before a moment at_or_before looks for a run with moved rules,
 # widening the search each time it finds none (the last is 179 years).
 _LOOK_BACKS = [datetime.timedelta(days=16 ** n) for n in range(5)]
@@ -211,47 +216,76 @@ def _forward(rule, moment):
     return rule.replace(dtstart=rule._dtstart + step * steps)
 
 
+def _filtered_span(rule):
+    """The calendar span after which the periods the rule's filters let
+    through come round again: 400 years with a filter by date, a week by
+    weekday (of a daily or faster rule), a day by hour (of an hourly or
+    faster one), an hour by minute, a minute by second; None when every
+    period is let through alike (the BYxxx parts finer than the period
+    only pick moments within each)."""
+    if any(getattr(rule, name) for name in _CALENDAR_FILTERS):
+        return _CYCLE
+    for freq, name, span in (
+            (rrule.DAILY, '_byweekday', datetime.timedelta(weeks=1)),
+            (rrule.HOURLY, '_byhour', datetime.timedelta(days=1)),
+            (rrule.MINUTELY, '_byminute', datetime.timedelta(hours=1)),
+            (rrule.SECONDLY, '_bysecond', datetime.timedelta(minutes=1))):
+        # dateutil's frequencies count up from YEARLY (0) to SECONDLY.
+        if rule._freq >= freq and getattr(rule, name):
+            return span
+    return None
+
+
+def _counted_span(rule, step, most_steps=_COUNTED_STEPS):
+    """``(steps, matches)``: how many steps the pattern of the rule's
+    matches repeats over, and how many matches one such span holds from
+    DTSTART; None if there are more than ``most_steps`` steps or too many
+    matches to count quickly."""
+    if rule._freq not in _PERIODS:
+        return None
+    span = _filtered_span(rule)
+    steps = 1
+    if span is not None:
+        step_s = int(step.total_seconds())
+        steps = math.lcm(step_s, int(span.total_seconds())) // step_s
+    if steps > min(most_steps, _COUNTED_STEPS):
+        return None
+    end = rule._dtstart + step * steps
+    matches = 0
+    for moment in rule.replace(count=None, until=None):
+        if moment >= end:
+            break
+        matches += 1
+        if matches > _COUNTED_MATCHES:
+            return None
+    return steps, matches
+
+
 def _forward_counted(rule, steps, step):
     """A COUNT rule moved by up to ``steps`` times ``step``, its count
     lowered by the matches moved past (exact, or not moved at all).
 
     A rule matches the same way again after a whole number of steps that
-    is also a whole number of the calendar span its filters depend on (a
-    day for times of day, a week with weekdays, 400 years with dates):
-    the matches of one such span are counted, once, and every span moved
-    past holds as many. Only fixed periods (weekly and faster) are moved,
-    and only when counting a span costs less than stepping to the moment;
-    monthly and yearly rules step from their DTSTART, a few thousand
-    periods at most within the years allowed.
+    is also a whole number of the calendar span its filters depend on
+    (_filtered_span): the matches of one such span are counted, and every
+    span moved past holds as many. Only fixed periods (weekly and faster)
+    are moved, and only when counting a span is cheap (_counted_span).
+    Monthly and yearly rules step from their DTSTART, a few thousand
+    periods at most within the years allowed; the others that cannot be
+    moved are stepped through up to COUNT_LIMIT matches from DTSTART
+    (_check_bounded refuses a larger COUNT).
     """
-    if rule._freq not in _PERIODS:
+    # Counting a span is worth it only to move past one at least.
+    counted = _counted_span(rule, step, most_steps=steps)
+    if counted is None or not counted[1]:
         return rule
-    if any(getattr(rule, name) for name in _CALENDAR_FILTERS):
-        calendar = _CYCLE
-    elif rule._byweekday:
-        calendar = datetime.timedelta(weeks=1)
-    else:
-        calendar = datetime.timedelta(days=1)
-    step_s = int(step.total_seconds())
-    span_steps = math.lcm(step_s, int(calendar.total_seconds())) // step_s
+    span_steps, per_span = counted
     spans = steps // span_steps
-    if span_steps > _COUNTED_PERIODS or spans < 2:
-        return rule
-    start = rule._dtstart
-    span_end = start + step * span_steps
-    pattern = rule.replace(count=None, until=None)
-    per_span = 0
-    for moment in pattern:
-        if moment >= span_end:
-            break
-        per_span += 1
-    if not per_span:
-        return rule
     # At least one match must be left to count down to.
     spans = min(spans, (rule._count - 1) // per_span)
     if spans < 1:
         return rule
-    return rule.replace(dtstart=start + step * span_steps * spans,
+    return rule.replace(dtstart=rule._dtstart + step * span_steps * spans,
                         count=rule._count - per_span * spans)
 
 
@@ -370,6 +404,15 @@ class _Calendar(object):
                     raise ValueError(
                         'the %s %s never matches within %d years of its '
                         'start' % (kind, _rule_text(rule), HORIZON_YEARS))
+                if (rule._count is not None and rule._count > COUNT_LIMIT and
+                        _counted_span(rule, _step(rule)) is None):
+                    # Never moved forward (_forward_counted): each
+                    # computation would step through it from DTSTART.
+                    raise ValueError(
+                        'COUNT may be at most %d for a rule whose runs '
+                        'cannot be counted ahead (a monthly or yearly rule, '
+                        'or one whose runs repeat only over a long span); '
+                        'use UNTIL instead' % COUNT_LIMIT)
         if self._first(self.rules._rrule, anchor,
                        anchor + _CALENDAR_HORIZON, self.rules._rdate,
                        self.rules._exrule, self.rules._exdate) is None:

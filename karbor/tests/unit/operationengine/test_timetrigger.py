@@ -319,6 +319,10 @@ FORWARDED = [
     'RRULE:FREQ=HOURLY;INTERVAL=2;BYHOUR=0,6,12,18;COUNT=300',
     'DTSTART:20300101T000000\n'
     'RRULE:FREQ=MINUTELY;INTERVAL=7;BYDAY=SA;BYHOUR=3;COUNT=500',
+    # Their filters repeat every hour (60 steps), and every step.
+    'DTSTART:20300101T000500\nRRULE:FREQ=MINUTELY;INTERVAL=17;'
+    'BYMINUTE=0,1,2,3,4,5,6,7,8,9,10;COUNT=3000',
+    'DTSTART:20300101T000000\nRRULE:FREQ=SECONDLY;INTERVAL=613;COUNT=20000',
     'DTSTART:20300101T000000\nRRULE:FREQ=HOURLY;INTERVAL=4;'
     'UNTIL=20300301T000000',
     'DTSTART:20300101T000000Z\nRRULE:FREQ=HOURLY;INTERVAL=13;'
@@ -417,6 +421,10 @@ def test_runs_after_are_the_next_runs_one_after_another(pattern):
     # Moved to its ninth and last match.
     ('DTSTART:20300105T090000\nRRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=9',
      at(2030, 6, 1), at(2030, 4, 27, 9), 1),
+    # Every step matches once: moved to the last step before the moment.
+    ('DTSTART:19000101T000000\nRRULE:FREQ=SECONDLY;INTERVAL=61;'
+     'COUNT=100000000', at(2030, 6, 1), at(2030, 5, 31, 23, 59, 8),
+     100000000 - 67467068),
     ('DTSTART:19000131T100000\nRRULE:FREQ=MONTHLY;BYDAY=-1FR',
      at(2301, 1, 1), at(2300, 1, 31, 10), None),
     # Not moved: counting its matches would step through 400 years.
@@ -484,3 +492,23 @@ def test_a_stored_trigger_refused_now_says_why(properties, reason):
 def test_a_stored_trigger_still_accepted():
     trigger = timetrigger.of_stored(Stored(pattern='FREQ=DAILY'))
     assert trigger.next_after(at(2030, 1, 1)) == at(2030, 1, 2)
+
+
+@pytest.mark.parametrize('pattern,accepted', [
+    # Matches that repeat every step, day or week are counted ahead.
+    ('DTSTART:19000101T000000\nRRULE:FREQ=SECONDLY;INTERVAL=61;'
+     'COUNT=100000000', True),
+    ('DTSTART:19000101T001500\nRRULE:FREQ=HOURLY;BYDAY=MO;COUNT=1000000',
+     True),
+    # A week of 61-second steps repeats only after 61 weeks.
+    ('DTSTART:19000101T000000\nRRULE:FREQ=SECONDLY;INTERVAL=61;BYDAY=MO;'
+     'COUNT=100000000', False),
+    ('FREQ=MONTHLY;COUNT=200001', False),
+    ('FREQ=MONTHLY;COUNT=200000', True),
+])
+def test_a_large_count_must_be_counted_ahead(pattern, accepted):
+    if accepted:
+        assert check(format='calendar', pattern=pattern)
+    else:
+        assert 'COUNT may be at most 200000' in refused(
+            'pattern', format='calendar', pattern=pattern)
