@@ -30,12 +30,14 @@ until its transaction ends:
 - Other databases (not tested): the counted rows are read FOR UPDATE.
 """
 
+import functools
 import hashlib
 
 from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
 from oslo_versionedobjects import fields
 from sqlalchemy import and_
+from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import false
 from sqlalchemy import func
@@ -70,9 +72,9 @@ def _counted(resource):
     """(table, WHERE clause) of the rows that count against ``resource``,
     besides being the project's and not deleted."""
     if resource == 'plans':
-        return models.Plan, true()
-    return models.Checkpoint, models.Checkpoint.status.in_(
-        COUNTED_CHECKPOINT_STATUSES)
+        return models.Plan.__table__, true()
+    table = models.Checkpoint.__table__
+    return table, table.c.status.in_(COUNTED_CHECKPOINT_STATUSES)
 
 
 def _advisory_key(resource, project_id):
@@ -82,25 +84,46 @@ def _advisory_key(resource, project_id):
     return int.from_bytes(digest, 'big', signed=True)
 
 
-def _lock(session, resource, project_id):
-    dialect = session.get_bind().dialect.name
-    if dialect == 'postgresql':
-        session.execute(text('SELECT pg_advisory_xact_lock(:key)'),
-                        {'key': _advisory_key(resource, project_id)})
-    elif dialect == 'sqlite':
-        model = _counted(resource)[0]
-        session.execute(update(model).where(false()).values(id=model.id))
-
-
-def _count(session, resource, project_id, for_update=False):
-    model, counted = _counted(resource)
-    where = (model.project_id == project_id, model.deleted.is_(False),
-             counted)
+@functools.cache
+def _count_select(resource, for_update=False):
+    """The rows of ``:project_id`` that count against ``resource``: how
+    many, or (``for_update``) their ids, locked."""
+    table, counted = _counted(resource)
+    where = (table.c.project_id == bindparam('project_id'),
+             table.c.deleted.is_(False), counted)
     if for_update:
-        return len(session.execute(
-            select(model.id).where(*where).with_for_update()).all())
-    return session.execute(
-        select(func.count()).select_from(model).where(*where)).scalar_one()
+        return select(table.c.id).where(*where).with_for_update()
+    return select(func.count()).select_from(table).where(*where)
+
+
+@functools.cache
+def _limits_select(resource):
+    """(owner_type, hard_limit) of the overrides of ``resource`` that may
+    apply to ``:project_id``: its own and the default class's."""
+    ql = models.QuotaLimit.__table__
+    return select(ql.c.owner_type, ql.c.hard_limit).where(
+        ql.c.resource == resource,
+        or_(and_(ql.c.owner_type == CLASS, ql.c.owner == DEFAULT_CLASS),
+            and_(ql.c.owner_type == PROJECT,
+                 ql.c.owner == bindparam('project_id'))))
+
+
+@functools.cache
+def _lock_statement(resource, dialect):
+    """What takes the quota's lock on ``dialect`` (see the module
+    docstring); None where the count locks the rows instead."""
+    if dialect == 'postgresql':
+        return text('SELECT pg_advisory_xact_lock(:key)')
+    if dialect == 'sqlite':
+        table = _counted(resource)[0]
+        return update(table).where(false()).values(id=table.c.id)
+    return None
+
+
+def _count(connection, resource, project_id):
+    """How many ``resource`` rows of ``project_id`` count (no lock)."""
+    return connection.execute(_count_select(resource),
+                              {'project_id': project_id}).scalar_one()
 
 
 def _source(owner_type, owner, resource):
@@ -143,12 +166,31 @@ def enforce(session, resource, project_id):
     :param resource: 'plans' or 'checkpoints'.
     :raises QuotaExceeded: the project already has its limit.
     """
-    _lock(session, resource, project_id)
-    limit, source = _resolve(session, project_id)[resource]
+    # The statements are built once (functools.cache): constructing them
+    # anew took more of a plan create's CPU than running them.
+    connection = session.connection()
+    lock = _lock_statement(resource, connection.dialect.name)
+    if lock is not None:
+        connection.execute(lock, {'key': _advisory_key(resource,
+                                                       project_id)})
+    found = dict(connection.execute(_limits_select(resource),
+                                    {'project_id': project_id}).all())
+    for owner_type, owner in ((PROJECT, project_id), (CLASS, DEFAULT_CLASS)):
+        if owner_type in found:
+            limit, source = (found[owner_type],
+                             _source(owner_type, owner, resource))
+            break
+    else:
+        limit, source = (getattr(CONF.quota, resource),
+                         _source(None, None, resource))
     if limit < 0:
         return
-    in_use = _count(session, resource, project_id, for_update=(
-        session.get_bind().dialect.name not in ('postgresql', 'sqlite')))
+    if lock is not None:
+        in_use = _count(connection, resource, project_id)
+    else:
+        in_use = len(connection.execute(
+            _count_select(resource, for_update=True),
+            {'project_id': project_id}).all())
     if in_use >= limit:
         raise exception.QuotaExceeded(resource=resource,
                                       project_id=project_id,
