@@ -6,6 +6,7 @@ A controller function takes the webob request (with ``req.urlvars`` and
 """
 
 import datetime
+import json
 
 import orjson
 from oslo_serialization import jsonutils
@@ -41,7 +42,15 @@ def encode(body):
                             option=orjson.OPT_PASSTHROUGH_DATETIME |
                             orjson.OPT_NON_STR_KEYS)
     except TypeError:
-        return jsonutils.dump_as_bytes(body)
+        return jsonutils.dump_as_bytes(body, default=_fallback_primitive)
+
+
+def _fallback_primitive(value):
+    # List rows carry some JSON columns as unparsed text (orjson
+    # Fragments), which only orjson can embed.
+    if isinstance(value, orjson.Fragment):
+        return json.loads(orjson.dumps(value))
+    return _primitive(value)
 
 
 def json_response(body, status=200):

@@ -38,6 +38,9 @@ class Checkpoint(base.ProjectObject, base.TimestampedObject,
 
     VERSION = '1.1'
     model = models.Checkpoint
+    # Not resource_graph: the view writes it as a string, which would
+    # then be spaced as stored, unlike a show's.
+    listed_as_json_text = ('extra_info', 'resources_status')
     not_found = exception.CheckpointNotFound
 
     fields = dict(base.TimestampedObject.fields, **{

@@ -46,6 +46,7 @@ class OperationLog(base.ProjectObject, base.TimestampedObject,
 
     VERSION = '1.0'
     model = models.OperationLog
+    listed_as_json_text = ('extra_info',)
     not_found = exception.OperationLogNotFound
 
     fields = dict(base.TimestampedObject.fields, **{

@@ -23,6 +23,7 @@ class Plan(base.ProjectObject, base.TimestampedObject,
 
     VERSION = '1.0'
     model = models.Plan
+    listed_as_json_text = ('resources', 'parameters')
     not_found = exception.PlanNotFound
 
     fields = dict(base.TimestampedObject.fields, **{

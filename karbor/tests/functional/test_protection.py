@@ -193,6 +193,32 @@ def test_checkpoint_lists(api, protection, data_root):
                    ).status_code == 404
 
 
+def test_lists_show_json_columns_as_shows_do(api, protection, data_root):
+    # Lists hand some JSON columns on as unparsed text; what a client
+    # gets must not tell the two paths apart.
+    make_tree('demo', 'docs')
+    plan = create_plan(api, ['docs'])
+    noted = protect(api, plan['id'],
+                    extra_info={'note': 'caf\u00e9 \u2603', 'n': [1, None]})
+    plain = protect(api, plan['id'])
+    for kind, path, key in (
+            ('plans', 'plans', 'plan'),
+            ('checkpoints', 'providers/%s/checkpoints' % PROVIDER,
+             'checkpoint'),
+            ('operation_logs', 'operation_logs', 'operation_log')):
+        rows = api.get(path).json_body[kind]
+        assert rows, kind
+        for row in rows:
+            shown = api.get('%s/%s' % (path, row['id'])).json_body[key]
+            assert row == shown, kind
+    listed = {c['id']: c for c in api.get(
+        'providers/%s/checkpoints' % PROVIDER).json_body['checkpoints']}
+    assert listed[noted['id']]['extra_info'] == {
+        'note': 'caf\u00e9 \u2603', 'n': [1, None]}
+    assert listed[plain['id']]['extra_info'] == {}
+    assert isinstance(listed[plain['id']]['resource_graph'], str)
+
+
 def test_checkpoints_and_restores_are_isolated(api, protection, data_root):
     make_tree('demo', 'docs')
     plan = create_plan(api, ['docs'])

@@ -3,6 +3,8 @@
 import datetime
 import json
 
+import orjson
+
 from karbor.api import router
 
 
@@ -29,3 +31,12 @@ def test_what_orjson_refuses_goes_through_the_json_module():
 def test_unicode_is_written_as_utf8():
     assert router.encode({'name': 'café ☃'}) == (
         '{"name":"café ☃"}'.encode('utf-8'))
+
+
+def test_unparsed_json_text_is_embedded_as_it_is():
+    body = {'rows': [{'extra_info': orjson.Fragment('{"a": [1, null]}')}]}
+    assert router.encode(body) == b'{"rows":[{"extra_info":{"a": [1, null]}}]}'
+    # The json module's fallback parses it instead.
+    body['big'] = 2 ** 70
+    assert json.loads(router.encode(body)) == {
+        'rows': [{'extra_info': {'a': [1, None]}}], 'big': 2 ** 70}
