@@ -145,18 +145,21 @@ def _resolve(session, project_id):
              for row in session.execute(
                  select(ql.owner_type, ql.resource, ql.hard_limit)
                  .where(or_(*owners)))}
-    resolved = {}
-    for resource in RESOURCES:
-        for owner_type, owner in ((PROJECT, project_id),
-                                  (CLASS, DEFAULT_CLASS)):
-            if (owner_type, resource) in found:
-                resolved[resource] = (found[owner_type, resource],
-                                      _source(owner_type, owner, resource))
-                break
-        else:
-            resolved[resource] = (getattr(CONF.quota, resource),
-                                  _source(None, None, resource))
-    return resolved
+    return {resource: _first_limit(
+        {owner_type: limit for (owner_type, of), limit in found.items()
+         if of == resource}, project_id, resource)
+        for resource in RESOURCES}
+
+
+def _first_limit(overrides, project_id, resource):
+    """(limit, source) of ``resource`` for ``project_id``: the first of
+    its own override and the default class's in ``overrides`` ({owner
+    type: hard limit}), else ``[quota]``."""
+    for owner_type, owner in ((PROJECT, project_id), (CLASS, DEFAULT_CLASS)):
+        if owner_type in overrides:
+            return overrides[owner_type], _source(owner_type, owner,
+                                                  resource)
+    return getattr(CONF.quota, resource), _source(None, None, resource)
 
 
 def enforce(session, resource, project_id):
@@ -175,14 +178,7 @@ def enforce(session, resource, project_id):
                                                        project_id)})
     found = dict(connection.execute(_limits_select(resource),
                                     {'project_id': project_id}).all())
-    for owner_type, owner in ((PROJECT, project_id), (CLASS, DEFAULT_CLASS)):
-        if owner_type in found:
-            limit, source = (found[owner_type],
-                             _source(owner_type, owner, resource))
-            break
-    else:
-        limit, source = (getattr(CONF.quota, resource),
-                         _source(None, None, resource))
+    limit, source = _first_limit(found, project_id, resource)
     if limit < 0:
         return
     if lock is not None:
