@@ -115,15 +115,15 @@ class ProjectObject(KarborObject):
         return selects[0] if context.is_admin else selects[1]
 
     # The API's reads (get_by_id, list) run Core selects on a plain
-    # connection: no ORM session to build and close, no identity map.
+    # connection (db.read): no ORM session to build and close, no
+    # identity map.
 
     @classmethod
     def get_by_id(cls, context, object_id):
-        with db.reader.connection.using(context) as connection:
-            row = connection.execute(
-                cls._select_one(context),
-                {'object_id': object_id,
-                 'project_id': context.project_id}).first()
+        row = db.read(context, lambda connection: connection.execute(
+            cls._select_one(context),
+            {'object_id': object_id,
+             'project_id': context.project_id}).first())
         if row is None:
             raise cls._not_found(object_id)
         return cls.from_db(context, row)
@@ -138,11 +138,11 @@ class ProjectObject(KarborObject):
         50-row page cost more CPU than the query. The JSON columns in
         ``listed_as_json_text`` are orjson.Fragments of their text.
         """
-        with db.reader.connection.using(context) as connection:
-            stmt = pagination.base_select(cls.model, query,
-                                          json_text=cls.listed_as_json_text)
-            stmt = cls.apply_filters(stmt, query.filters)
-            return pagination.paginate(connection, stmt, cls.model, query)
+        stmt = pagination.base_select(cls.model, query,
+                                      json_text=cls.listed_as_json_text)
+        stmt = cls.apply_filters(stmt, query.filters)
+        return db.read(context, lambda connection: pagination.paginate(
+            connection, stmt, cls.model, query))
 
     @classmethod
     def list_owned(cls, context, host, statuses):

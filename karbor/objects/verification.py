@@ -87,9 +87,8 @@ class Verification(base.ProjectObject, base.TimestampedObject,
         if not ids:
             return {}
         model = models.Verification
-        with db.reader.using(context) as session:
-            found = session.execute(
-                select(model.id, model.parameters, model.scope)
-                .where(model.id.in_(ids))).all()
+        found = db.read(context, lambda connection: connection.execute(
+            select(model.id, model.parameters, model.scope)
+            .where(model.id.in_(ids))).all())
         return {row.id: described_scope(row.parameters, row.scope)
                 for row in found}
