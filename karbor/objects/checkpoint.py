@@ -6,6 +6,7 @@ from oslo_utils import uuidutils
 from oslo_utils import versionutils
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
+from sqlalchemy import bindparam
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
@@ -170,14 +171,17 @@ class Checkpoint(base.ProjectObject, base.TimestampedObject,
         return checkpoint
 
     @classmethod
-    def apply_filters(cls, stmt, filters):
-        filters = dict(filters)
-        start = filters.pop('start_date', None)
-        end = filters.pop('end_date', None)
-        if start is not None:
-            stmt = stmt.where(models.Checkpoint.created_at >= start)
-        if end is not None:
+    def filter_clause(cls, name):
+        if name == 'start_date':
+            return models.Checkpoint.created_at >= bindparam('f_start_date')
+        if name == 'end_date':
+            return models.Checkpoint.created_at < bindparam('f_end_date')
+        return super().filter_clause(name)
+
+    @classmethod
+    def filter_values(cls, filters):
+        values = super().filter_values(filters)
+        if 'f_end_date' in values:
             # end_date is a day: include all of it.
-            stmt = stmt.where(models.Checkpoint.created_at <
-                              end + datetime.timedelta(days=1))
-        return super().apply_filters(stmt, filters)
+            values['f_end_date'] += datetime.timedelta(days=1)
+        return values

@@ -3,6 +3,7 @@
 from oslo_utils import uuidutils
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
+from sqlalchemy import bindparam
 from sqlalchemy import select
 
 from karbor.db import models
@@ -114,14 +115,12 @@ class OperationLog(base.ProjectObject, base.TimestampedObject,
                     for row in session.execute(stmt).scalars()]
 
     @classmethod
-    def apply_filters(cls, stmt, filters):
-        filters = dict(filters)
-        for name, (column, op) in _RANGE_FILTERS.items():
-            value = filters.pop(name, None)
-            if value is not None:
-                stmt = stmt.where(column >= value if op == '>='
-                                  else column < value)
-        return super().apply_filters(stmt, filters)
+    def filter_clause(cls, name):
+        if name in _RANGE_FILTERS:
+            column, op = _RANGE_FILTERS[name]
+            value = bindparam('f_' + name)
+            return column >= value if op == '>=' else column < value
+        return super().filter_clause(name)
 
     @classmethod
     def purge(cls, context, before, project_id=None, batch_size=1000):

@@ -75,11 +75,12 @@ class Service(base.KarborObject, base.TimestampedObject,
     def list(cls, context, query):
         """Services matching ``query`` (a karbor.api.listing.ListQuery)."""
         with db.reader.using(context) as session:
-            stmt = pagination.base_select(models.Service, query,
+            stmt = pagination.base_select(models.Service,
                                           project_column=None)
             for key, value in query.filters.items():
                 stmt = stmt.where(getattr(models.Service, key) == value)
-            rows = pagination.paginate(session, stmt, models.Service, query)
+            rows = pagination.paginate(session, stmt, models.Service, query,
+                                       {})
             return [cls.from_db(context, row) for row in rows]
 
     @classmethod
