@@ -480,7 +480,7 @@ def version_of(argv):
 
 
 def print_report(args, latencies, errors, samples, cpu, settled, loadavg,
-                 postgres_version):
+                 speeds, postgres_version):
     print()
     print('Karbor load: %d clients, %ds measured after %ds warm-up, %d '
           'projects' % (args.clients, args.duration, args.warmup,
@@ -494,6 +494,9 @@ def print_report(args, latencies, errors, samples, cpu, settled, loadavg,
     print('machine   : %s; load average before: %s' % (
         bench_machine.summary(), loadavg))
     print('            the servers and the load generator share it')
+    print('core speed: %s M loop iterations per CPU second (before the '
+          'servers started, before the load); a virtual machine\'s varies '
+          'from run to run' % ' and '.join('%.1f' % v for v in speeds))
     print()
     header = '%-20s %9s %8s %8s %8s %8s %7s' % (
         'kind', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors')
@@ -595,6 +598,7 @@ def main(argv=None):
                                   durable=True)
     rabbit = servers.RabbitMQ(os.path.join(workdir, 'rabbitmq'))
     deployment = None
+    speeds = [bench_machine.core_speed()]
     try:
         print('starting PostgreSQL, RabbitMQ and Karbor in %s ...'
               % workdir, flush=True)
@@ -613,6 +617,7 @@ def main(argv=None):
         print('seeding %d projects ...' % args.projects, flush=True)
         worlds = seed(deployment, args.projects)
         loadavg = ' '.join('%.2f' % v for v in os.getloadavg())
+        speeds.append(bench_machine.core_speed())
         print('%d clients for %ds + %ds warm-up ...' % (
             args.clients, args.duration, args.warmup), flush=True)
         components = {
@@ -636,7 +641,7 @@ def main(argv=None):
                 timeout=max(0, deadline - time.monotonic())))
         postgres_version = postgres.psql('SELECT version()').split(' on ')[0]
         print_report(args, latencies, errors, samples, cpu, settled,
-                     loadavg, postgres_version)
+                     loadavg, speeds, postgres_version)
     except (servers.ServerError, RuntimeError) as exc:
         print('benchmark aborted: %s' % exc, file=sys.stderr)
         if deployment is not None:
