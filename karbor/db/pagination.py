@@ -26,10 +26,11 @@ def _sort_of(sort):
 
 def first_page(stmt, model, sort):
     """``stmt`` ordered by ``sort`` (completed by id) and cut to
-    ``:page_limit`` rows, a bound parameter: the first page of a list, a
-    statement callers may build once and run for every request. None
-    where the sort needs paginate's general form (a nullable key or mixed
-    directions)."""
+    ``:page_limit`` rows, a bound parameter: a page. Of a list's own
+    select it is the first page, which callers may build once and run for
+    every request; paginate builds later pages from the select with their
+    keyset condition. None where the sort needs paginate's general form
+    (a nullable key or mixed directions)."""
     sort = _sort_of(sort)
     columns = [getattr(model, key) for key, _ in sort]
     if not _is_simple(sort, columns):
@@ -77,14 +78,12 @@ def paginate(connection, stmt, model, query, params, first=None):
             marker=marker_row, sort_dirs=[d for _, d in sort])
         return connection.execute(stmt, params).all()
 
-    descending = sort[0][1] == 'desc'
     if marker_row is not None:
         values = tuple_(*[getattr(marker_row, key) for key, _ in sort])
         keys = tuple_(*columns)
-        stmt = stmt.where(keys < values if descending else keys > values)
-    stmt = stmt.order_by(*[c.desc() if descending else c.asc()
-                           for c in columns]).limit(bindparam('page_limit'))
-    return connection.execute(stmt, params).all()
+        stmt = stmt.where(keys < values if sort[0][1] == 'desc'
+                          else keys > values)
+    return connection.execute(first_page(stmt, model, sort), params).all()
 
 
 class _JsonText(types.TypeDecorator):
